@@ -1,0 +1,124 @@
+/** The shape of config/driftgate.yaml, with every default in one place. */
+import { describe } from '../errors.js';
+import { boolean, list, number, object, oneOf, optional, SchemaIssue, string, type Schema } from './schema.js';
+
+export interface Feature {
+  name: string;
+  type: 'numeric' | 'categorical';
+}
+
+const featureTypes = ['numeric', 'categorical'] as const;
+const namePattern = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const nameText = 'a column name (letters, digits, _ . -, not starting with a digit)';
+
+/** `- petal_length` is shorthand for `- {name: petal_length, type: numeric}`. */
+const feature: Schema<Feature> = {
+  expected: 'a column name or {name, type}',
+  hasDefault: false,
+  parse(value, keyPath) {
+    if (typeof value === 'string') return { name: string({ pattern: namePattern, patternText: nameText }).parse(value, keyPath), type: 'numeric' };
+    return object({
+      name: string({ pattern: namePattern, patternText: nameText }),
+      type: oneOf(featureTypes, { default: 'numeric' }),
+    }).parse(value, keyPath);
+  },
+};
+
+/** Class labels may be written as numbers in YAML (0/1); they are compared as strings everywhere. */
+const classLabel: Schema<string> = {
+  expected: 'a class label (string or number)',
+  hasDefault: false,
+  parse(value, keyPath) {
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    if (typeof value === 'string' && value.trim() !== '') return value;
+    throw new SchemaIssue(keyPath, `expected a class label (string or number), got ${describe(value)}`);
+  },
+};
+
+const share = (fallback: number) => number({ min: 0, max: 1, default: fallback });
+const positiveInt = (fallback: number) => number({ integer: true, min: 1, default: fallback });
+
+export const configSchema = object({
+  dataset: object({
+    name: string({ default: 'dataset' }),
+    /** Reference data: what the model was trained on and drift is measured against. */
+    reference: string(),
+    /** Labelled recent data added to the reference for retraining (the demo's drifted batch). */
+    current: optional(string()),
+    target: string({ pattern: namePattern, patternText: nameText }),
+    features: list(feature, { minLength: 1, uniqueBy: (f) => f.name }),
+    classes: list(classLabel, { minLength: 2, uniqueBy: (c) => c }),
+  }),
+  drift: object({
+    psi_threshold: number({ above: 0, default: 0.2 }),
+    ks_alpha: number({ above: 0, max: 1, default: 0.05 }),
+    rule: oneOf(['psi', 'ks', 'any', 'all'] as const, { default: 'any' }),
+    share: share(0.5),
+    binning: oneOf(['sturges', 'quantile'] as const, { default: 'sturges' }),
+    quantile_bins: number({ integer: true, min: 2, default: 10 }),
+    /** Live drift reads the feature columns of the last N prediction rows of the router log. */
+    log_window: positiveInt(1000),
+    min_rows: positiveInt(30),
+    reports_dir: string({ default: '../reports/drift' }),
+  }),
+  training: object({
+    train_size: number({ above: 0, max: 0.95, default: 0.7 }),
+    folds: number({ integer: true, min: 2, max: 20, default: 5 }),
+    session_id: number({ integer: true, min: 0, default: 42 }),
+    sort: oneOf(['Accuracy', 'AUC', 'Recall', 'Prec.', 'F1', 'Kappa', 'MCC'] as const, { default: 'Accuracy' }),
+    include: list(string(), { default: [] }),
+    exclude: list(string(), { default: [] }),
+    timeout_s: number({ above: 0, default: 900 }),
+    min_holdout_accuracy: share(0.8),
+  }),
+  mlflow: object({
+    tracking_uri: string({ default: 'http://127.0.0.1:5000' }),
+    experiment: string({ default: 'driftgate' }),
+    model_name: string({ default: 'driftgate-model' }),
+    prod_alias: string({ default: 'prod', pattern: namePattern, patternText: nameText }),
+    staging_alias: string({ default: 'staging', pattern: namePattern, patternText: nameText }),
+    /** Where the embedded server keeps its SQLite store, artifacts, pid and log. */
+    state_dir: string({ default: '../.driftgate/mlflow' }),
+  }),
+  router: object({
+    host: string({ default: '127.0.0.1' }),
+    port: number({ integer: true, min: 0, max: 65535, default: 8000 }),
+    ab_split_b: share(0),
+    /** The split the monitor DAG opens an A/B test with. */
+    ab_start_split: share(0.5),
+    assignment_seed: string({ default: 'driftgate' }),
+    log_path: string({ default: '../.driftgate/predictions.csv' }),
+    flush_interval_ms: number({ integer: true, min: 1, max: 60_000, default: 200 }),
+    body_limit_bytes: number({ integer: true, min: 256, default: 16_384 }),
+    rate_limit: object({
+      max: positiveInt(5000),
+      window_ms: positiveInt(1000),
+    }),
+    workers: number({ integer: true, min: 1, max: 64, default: 2 }),
+    batch_max_size: number({ integer: true, min: 1, max: 4096, default: 64 }),
+    batch_max_wait_ms: number({ min: 0, max: 1000, default: 2 }),
+    registry_poll_s: number({ above: 0, default: 10 }),
+  }),
+  ab: object({
+    alpha: number({ above: 0, max: 0.5, default: 0.05 }),
+    tau: number({ above: 0, default: 0.1 }),
+    mode: oneOf(['superiority', 'non-inferiority'] as const, { default: 'superiority' }),
+    margin: number({ min: 0, max: 1, default: 0 }),
+    min_labeled: positiveInt(100),
+    max_labeled: positiveInt(5000),
+    srm_alpha: number({ above: 0, max: 1, default: 0.001 }),
+    max_malformed_share: share(0.01),
+    reports_dir: string({ default: '../reports/ab' }),
+  }),
+  airflow: object({
+    dag_id: string({ default: 'driftgate_monitor', pattern: /^[A-Za-z0-9_.-]+$/, patternText: 'a DAG id (letters, digits, _ . -)' }),
+    ab_dag_id: string({ default: 'driftgate_ab', pattern: /^[A-Za-z0-9_.-]+$/, patternText: 'a DAG id (letters, digits, _ . -)' }),
+    schedule: string({ default: '@hourly' }),
+    ab_schedule: string({ default: '@hourly' }),
+    retries: number({ integer: true, min: 0, max: 10, default: 1 }),
+    retry_delay_s: number({ min: 0, default: 60 }),
+    catchup: boolean({ default: false }),
+  }),
+});
+
+export type RawConfig = ReturnType<typeof configSchema.parse>;

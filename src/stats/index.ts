@@ -1,0 +1,2 @@
+export { chiSquareSf, regularizedGammaQ } from './chi-square.js';
+export { normalCdf, normalIsf, normalLogCdf, normalPdf, normalQuantile, normalSf } from './normal.js';
