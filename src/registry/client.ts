@@ -38,6 +38,14 @@ export class MlflowApiError extends DriftgateError {
   }
 }
 
+export interface Metric {
+  key: string;
+  value: number;
+  /** Milliseconds since the epoch; now when absent. */
+  timestamp?: number;
+  step?: number;
+}
+
 type Query = Record<string, string | number | undefined>;
 
 export class MlflowClient {
@@ -138,6 +146,10 @@ export class MlflowClient {
     return orNull((await this.maybe(() => this.call<{ run: Run }>('GET', 'runs/get', { run_id: runId })))?.run);
   }
 
+  async updateRun(runId: string, status: 'FAILED' | 'FINISHED' | 'KILLED'): Promise<void> {
+    await this.call('POST', 'runs/update', { run_id: runId, status, end_time: Date.now() });
+  }
+
   async getExperimentByName(name: string): Promise<{ experiment_id: string; name: string } | null> {
     return orNull((await this.maybe(() => this.call<{ experiment: { experiment_id: string; name: string } }>('GET', 'experiments/get-by-name', { experiment_name: name })))?.experiment);
   }
@@ -151,6 +163,90 @@ export class MlflowClient {
       order_by: ['attributes.start_time DESC'],
     });
     return page.runs ?? [];
+  }
+
+  async deleteVersionTag(name: string, version: string, key: string): Promise<void> {
+    await this.maybe(() => this.call('DELETE', 'model-versions/delete-tag', { name, version, key }));
+  }
+
+  async setModelTag(name: string, key: string, value: string): Promise<void> {
+    await this.call('POST', 'registered-models/set-tag', { name, key, value });
+  }
+
+  async deleteModelTag(name: string, key: string): Promise<void> {
+    await this.maybe(() => this.call('DELETE', 'registered-models/delete-tag', { name, key }));
+  }
+
+  /** The experiment's id, created on first use; a concurrent creator wins the race harmlessly. */
+  async ensureExperiment(name: string): Promise<string> {
+    const existing = await this.getExperimentByName(name);
+    if (existing) return existing.experiment_id;
+    try {
+      return (await this.call<{ experiment_id: string }>('POST', 'experiments/create', { name })).experiment_id;
+    } catch (error) {
+      if (!(error instanceof MlflowApiError && error.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw error;
+      const created = await this.getExperimentByName(name);
+      if (!created) throw error;
+      return created.experiment_id;
+    }
+  }
+
+  async createRun(experimentId: string, runName: string, tags: Record<string, string> = {}): Promise<Run> {
+    const body = {
+      experiment_id: experimentId,
+      run_name: runName,
+      start_time: Date.now(),
+      tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    };
+    return (await this.call<{ run: Run }>('POST', 'runs/create', body)).run;
+  }
+
+  /** Metrics, params and tags in as many log-batch calls as MLflow's per-request limits need. */
+  async logBatch(runId: string, batch: { metrics?: Metric[]; params?: Record<string, string>; tags?: Record<string, string> }): Promise<void> {
+    const metrics = batch.metrics ?? [];
+    const params = Object.entries(batch.params ?? {}).map(([key, value]) => ({ key, value }));
+    const tags = Object.entries(batch.tags ?? {}).map(([key, value]) => ({ key, value }));
+    // MLflow accepts at most 1000 metrics, 100 params and 100 tags per request.
+    for (let m = 0, p = 0, t = 0; m < metrics.length || p < params.length || t < tags.length; m += 1000, p += 100, t += 100) {
+      await this.call('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: metrics.slice(m, m + 1000).map((x) => ({ key: x.key, value: x.value, timestamp: x.timestamp ?? Date.now(), step: x.step ?? 0 })),
+        params: params.slice(p, p + 100),
+        tags: tags.slice(t, t + 100),
+      });
+    }
+  }
+
+  /**
+   * Upload one file into a run's artifacts through the tracking server's artifact proxy
+   * (`mlflow server` serves artifacts by default; runs then get an `mlflow-artifacts:/` URI).
+   */
+  async uploadArtifact(run: Run, artifactPath: string, content: string | Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    const root = /^mlflow-artifacts:\/+(.*)$/.exec(run.info.artifact_uri)?.[1];
+    if (root === undefined) {
+      throw new DriftgateError(
+        'MLFLOW_ERROR',
+        `cannot upload ${artifactPath} to run ${run.info.run_id}: expected an mlflow-artifacts:/ artifact URI (a server that proxies artifacts), got ${run.info.artifact_uri}`,
+      );
+    }
+    const segments = [...root.split('/'), ...artifactPath.split('/')].filter((s) => s !== '').map(encodeURIComponent);
+    const url = new URL(`/api/2.0/mlflow-artifacts/artifacts/${segments.join('/')}`, this.uri);
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'PUT', headers: { 'content-type': contentType }, body: content, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw unreachable(this.uri, error);
+    }
+    if (!response.ok) {
+      const text = (await response.text()).slice(0, 300);
+      throw new MlflowApiError(response.status, `HTTP_${response.status}`, `MLflow PUT artifact ${artifactPath} failed (${response.status}): ${text}`);
+    }
+  }
+
+  /** Relative paths of a run's artifacts under `path` (one level). */
+  async listArtifacts(runId: string, path = ''): Promise<string[]> {
+    const page = await this.call<{ files?: { path: string }[] }>('GET', 'artifacts/list', { run_id: runId, path: path || undefined });
+    return (page.files ?? []).map((f) => f.path);
   }
 
   /** Treat "does not exist" as absence; every other failure propagates. */
