@@ -4,4 +4,5 @@ import { ENVIRONMENTS, ensurePythonEnv } from '../src/python/bootstrap.js';
 export default async function setup(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   await ensurePythonEnv(ENVIRONMENTS.train, { log });
+  await ensurePythonEnv(ENVIRONMENTS.airflow, { log });
 }

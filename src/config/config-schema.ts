@@ -101,11 +101,14 @@ export const configSchema = object({
   }),
   ab: object({
     alpha: number({ above: 0, max: 0.5, default: 0.05 }),
-    tau: number({ above: 0, default: 0.1 }),
+    /** mSPRT mixture spread; 0.08 is src/ab/msprt.ts DEFAULT_TAU, tuned with npm run bench:ab. */
+    tau: number({ above: 0, default: 0.08 }),
     mode: oneOf(['superiority', 'non-inferiority'] as const, { default: 'superiority' }),
     margin: number({ min: 0, max: 1, default: 0 }),
     min_labeled: positiveInt(100),
     max_labeled: positiveInt(5000),
+    /** The p-value path gets a checkpoint each time the smaller arm gains this many labelled rows. */
+    checkpoint_every: positiveInt(50),
     srm_alpha: number({ above: 0, max: 1, default: 0.001 }),
     max_malformed_share: share(0.01),
     reports_dir: string({ default: '../reports/ab' }),

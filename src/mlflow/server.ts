@@ -131,7 +131,13 @@ export async function start(config: Config, log: (line: string) => void, options
   log(`[mlflow] starting: mlflow ${args.join(' ')}`);
   const out = openSync(f.log, 'a');
   // Detached in its own process group: the server outlives this command; `stop` kills the group.
-  const child = spawn(mlflowBin, args, { detached: true, stdio: ['ignore', out, out], cwd: f.dir });
+  const child = spawn(mlflowBin, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    cwd: f.dir,
+    // Driftgate uses no MLflow server jobs (GenAI features): skip their three extra processes. No telemetry.
+    env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', MLFLOW_DISABLE_TELEMETRY: 'true' },
+  });
   closeSync(out);
   let exited: string | null = null;
   child.once('exit', (code, signal) => {

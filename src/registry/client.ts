@@ -104,14 +104,22 @@ export class MlflowClient {
     return (await this.call<{ registered_model: RegisteredModel }>('POST', 'registered-models/create', { name })).registered_model;
   }
 
+  async deleteRegisteredModel(name: string): Promise<void> {
+    await this.maybe(() => this.call('DELETE', 'registered-models/delete', { name }));
+  }
+
   async getVersion(name: string, version: string): Promise<ModelVersion | null> {
     return orNull((await this.maybe(() => this.call<{ model_version: ModelVersion }>('GET', 'model-versions/get', { name, version })))?.model_version);
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null> {
-    return orNull(
-      (await this.maybe(() => this.call<{ model_version: ModelVersion }>('GET', 'registered-models/get-model-version-by-alias', { name, alias })))?.model_version,
-    );
+    try {
+      return orNull((await this.maybe(() => this.call<{ model_version: ModelVersion }>('GET', 'registered-models/alias', { name, alias })))?.model_version);
+    } catch (error) {
+      // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE "Registered model alias X not found."
+      if (error instanceof MlflowApiError && error.errorCode === 'INVALID_PARAMETER_VALUE' && /alias .* not found/i.test(error.message)) return null;
+      throw error;
+    }
   }
 
   /** All versions of a model, newest first. */
@@ -206,14 +214,20 @@ export class MlflowClient {
     const metrics = batch.metrics ?? [];
     const params = Object.entries(batch.params ?? {}).map(([key, value]) => ({ key, value }));
     const tags = Object.entries(batch.tags ?? {}).map(([key, value]) => ({ key, value }));
-    // MLflow accepts at most 1000 metrics, 100 params and 100 tags per request.
-    for (let m = 0, p = 0, t = 0; m < metrics.length || p < params.length || t < tags.length; m += 1000, p += 100, t += 100) {
+    // MLflow takes at most 100 params, 100 tags, and 1000 entries in all per request.
+    for (let m = 0, p = 0, t = 0; m < metrics.length || p < params.length || t < tags.length; ) {
+      const someParams = params.slice(p, p + 100);
+      const someTags = tags.slice(t, t + 100);
+      const someMetrics = metrics.slice(m, m + 1000 - someParams.length - someTags.length);
       await this.call('POST', 'runs/log-batch', {
         run_id: runId,
-        metrics: metrics.slice(m, m + 1000).map((x) => ({ key: x.key, value: x.value, timestamp: x.timestamp ?? Date.now(), step: x.step ?? 0 })),
-        params: params.slice(p, p + 100),
-        tags: tags.slice(t, t + 100),
+        metrics: someMetrics.map((x) => ({ key: x.key, value: x.value, timestamp: x.timestamp ?? Date.now(), step: x.step ?? 0 })),
+        params: someParams,
+        tags: someTags,
       });
+      p += someParams.length;
+      t += someTags.length;
+      m += someMetrics.length;
     }
   }
 

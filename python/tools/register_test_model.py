@@ -1,0 +1,98 @@
+"""Train small scikit-learn pipelines on a labelled CSV, log them with mlflow.sklearn and register them.
+
+They stand in for the PyCaret pipeline in router tests and the router benchmark: the same kind of
+artifact (an sklearn Pipeline logged with mlflow.sklearn.log_model, with a signature and an input
+example, string class labels), trained in about a second instead of a PyCaret compare_models run.
+
+Usage:
+  python register_test_model.py --tracking-uri URI --name NAME --data iris.csv \
+      --features sepal_length,sepal_width,petal_length,petal_width --target species \
+      --model lr:prod --model tree:staging --model lr-strong
+
+Each --model is KIND[:ALIAS]; KIND is lr (StandardScaler + LogisticRegression), lr-strong (the same
+with C=100, a visibly different version) or tree (a depth-2 DecisionTree). Versions are registered in
+the order given. The last stdout line is a JSON list: [{kind, version, alias, run_id, classes}].
+"""
+
+import argparse
+import json
+import os
+import sys
+
+
+def build(kind: str):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    if kind == "lr":
+        return Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(max_iter=500))])
+    if kind == "lr-strong":
+        return Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(C=100.0, max_iter=2000))])
+    if kind == "tree":
+        return Pipeline([("scale", StandardScaler()), ("model", DecisionTreeClassifier(max_depth=2, random_state=0))])
+    raise SystemExit(f"register_test_model: unknown model kind {kind!r}; expected lr, lr-strong or tree")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tracking-uri", required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--features", required=True, help="comma-separated feature columns, in config order")
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--experiment", default="driftgate-test-models")
+    parser.add_argument("--model", action="append", required=True, metavar="KIND[:ALIAS]")
+    args = parser.parse_args()
+
+    # MLflow and sklearn talk on stdout; the result line must be the last one, so they go to stderr.
+    result_stream = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+
+    import mlflow
+    import mlflow.sklearn
+    import pandas as pd
+    import sklearn
+    from mlflow.models import infer_signature
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(args.tracking_uri)
+    mlflow.set_experiment(args.experiment)
+    client = MlflowClient(args.tracking_uri)
+
+    features = args.features.split(",")
+    frame = pd.read_csv(args.data)
+    x = frame[features].astype(float)
+    y = frame[args.target].astype(str)
+
+    out = []
+    for spec in args.model:
+        kind, _, alias = spec.partition(":")
+        pipeline = build(kind).fit(x, y)
+        signature = infer_signature(x, pipeline.predict(x))
+        with mlflow.start_run(run_name=f"test-model-{kind}") as run:
+            mlflow.log_param("kind", kind)
+            info = mlflow.sklearn.log_model(
+                pipeline,
+                name="model",
+                signature=signature,
+                input_example=x.head(3),
+                registered_model_name=args.name,
+                # Explicit requirements skip MLflow's inference, which imports the model in a subprocess (~15 s).
+                pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"mlflow=={mlflow.__version__}"],
+                # MLflow saves sklearn models with skops, which refuses tree internals unless trusted.
+                skops_trusted_types=["sklearn.tree._tree.Tree"] if kind == "tree" else None,
+            )
+        version = str(info.registered_model_version)
+        if alias:
+            client.set_registered_model_alias(args.name, alias, version)
+        out.append({"kind": kind, "version": version, "alias": alias or None, "run_id": run.info.run_id, "classes": [str(c) for c in pipeline.classes_]})
+
+    result_stream.write(json.dumps(out) + "\n")
+    result_stream.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

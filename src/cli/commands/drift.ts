@@ -1,0 +1,80 @@
+import { UsageError } from '../../errors.js';
+import { formatNumber } from '../../drift/report-html.js';
+import { jsonSafe, type DriftResult } from '../../drift/report-json.js';
+import { LOG_SOURCE, runDrift } from '../../drift/run-drift.js';
+import { stringOption, type Command } from '../command.js';
+
+function positiveInt(text: string | undefined, flag: string): number | null {
+  if (text === undefined) return null;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function humanSummary(result: DriftResult): string {
+  if (result.status === 'insufficient_data') return `no drift decision: ${result.reason} (exit 0, status insufficient_data)`;
+  const headline = result.drift_detected ? 'DRIFT DETECTED' : 'no drift';
+  const lines = [
+    `${headline}: ${result.n_drifted} of ${result.n_features} features drifted (${(result.share_drifted * 100).toFixed(0)}%; threshold ${(result.thresholds.share * 100).toFixed(0)}%)`,
+    `reference ${result.n_reference} rows, current ${result.n_current} rows${result.current.kind === 'log' ? ' (predictions log)' : ''}`,
+    '',
+  ];
+  const width = Math.max(7, ...result.features.map((f) => f.name.length));
+  lines.push(`${'feature'.padEnd(width)}  ${'type'.padEnd(11)}  ${'PSI'.padStart(8)}  test  ${'statistic'.padStart(9)}  ${'p-value'.padStart(9)}  drifted`);
+  for (const f of result.features) {
+    lines.push(
+      `${f.name.padEnd(width)}  ${f.type.padEnd(11)}  ${formatNumber(f.psi).padStart(8)}  ${f.test.padEnd(4)}  ${formatNumber(f.statistic).padStart(9)}  ${formatNumber(f.pvalue, 3).padStart(9)}  ${f.drifted ? 'yes' : 'no'}`,
+    );
+  }
+  lines.push('', `report: ${result.report_dir}/report.html`);
+  return lines.join('\n');
+}
+
+const command: Command = {
+  summary: 'Measure data drift (PSI + KS per feature) of current data or live traffic against the reference',
+  usage: '--current PATH|log [--reference PATH]',
+  details: [
+    'Each feature gets a PSI and a test: two-sample KS for numeric features (scipy ks_2samp numbers),',
+    'chi-square for categorical ones. A feature drifts by drift.rule: psi (PSI >= drift.psi_threshold),',
+    'ks (p-value <= drift.ks_alpha), any or all. The data set drifts when the share of drifted features',
+    'is at least drift.share. The target column is reported, never counted as a feature.',
+    '',
+    '--reference defaults to dataset.reference. Paths may be globs (quote them): all matching files are',
+    'read together. --current log reads router.log_path (replicas: a glob such as logs/predictions-*.csv):',
+    'the feature columns of the last --window N prediction rows (default drift.log_window), merged by ts,',
+    'only rows at or after --since ISO_TIME if given. A --current path whose header is the predictions',
+    "log's (ts,event,request_id,...) is read the same way.",
+    '',
+    'Fewer current rows than drift.min_rows: for live traffic (a log) that is the normal state before',
+    'traffic arrives, so it exits 0 with status "insufficient_data", drift_detected false, no report and',
+    'the reason on stderr and in the JSON; a scheduled DAG then takes its no-drift branch. For a data file',
+    'it is bad input: exit 2. A missing file, a missing feature column, a non-numeric or empty value and',
+    'an empty set exit 2 with the file, line and column.',
+    '',
+    'Each run writes <drift.reports_dir>/<id>/report.json and report.html (self-contained; opens offline).',
+    'With --json the last stdout line is {id, status, drift_detected, share_drifted, n_reference, n_current,',
+    'features: [{name, type, psi, ks_statistic, ks_pvalue, test, statistic, pvalue, drifted, ...}],',
+    'target, thresholds, report_dir, ...}; infinite numbers are written as the strings "Infinity"/"-Infinity".',
+    'Drift found is not an error: exit 0.',
+  ].join('\n'),
+  options: {
+    reference: { type: 'string', valueName: 'PATH', description: 'reference CSV or glob (default dataset.reference)' },
+    current: { type: 'string', valueName: 'PATH|log', description: "current CSV or glob, or 'log' for router.log_path" },
+    window: { type: 'string', valueName: 'N', description: 'live: the last N prediction rows (default drift.log_window)' },
+    since: { type: 'string', valueName: 'ISO_TIME', description: 'live: only prediction rows at or after this time' },
+  },
+  async run({ values, config, log, signal }) {
+    const current = stringOption(values, 'current');
+    if (current === undefined) throw new UsageError(`drift: expected --current PATH|${LOG_SOURCE}`);
+    const result = await runDrift(config, {
+      reference: stringOption(values, 'reference') ?? null,
+      current,
+      window: positiveInt(stringOption(values, 'window'), '--window'),
+      since: stringOption(values, 'since') ?? null,
+      log,
+      signal,
+    });
+    return { result: jsonSafe(result), human: humanSummary(result) };
+  },
+};
+
+export default command;

@@ -1,0 +1,56 @@
+/** Cell values of the drift inputs, checked one by one, with messages naming the file, line and column. */
+
+import { InputError } from '../errors.js';
+
+/**
+ * A plain decimal number ("1.5", "-2e-3", "+7", ".5") as pandas reads it, else NaN. Number() alone
+ * would also take "0x1A", "0b11" and "0o7", and turns "" into 0; infinities count as not a number.
+ */
+export function parseNumber(text: string): number {
+  if (text.length === 0) return Number.NaN;
+  const value = Number(text);
+  if (value - value !== 0) return Number.NaN;
+  if (text.length > 2 && text.charCodeAt(0) === 48) {
+    const radix = text.charCodeAt(1) | 32;
+    // 'x', 'b', 'o' after a leading 0: a JavaScript integer literal, not a decimal number.
+    if (radix === 120 || radix === 98 || radix === 111) return Number.NaN;
+  }
+  return value;
+}
+
+function got(text: string): string {
+  return text === '' ? 'an empty value' : JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+}
+
+export function numberError(file: string, line: number, column: string, text: string): InputError {
+  return new InputError(`${file}: line ${line}, column ${JSON.stringify(column)}: expected a number, got ${got(text)}`);
+}
+
+export function categoryError(file: string, line: number, column: string): InputError {
+  return new InputError(`${file}: line ${line}, column ${JSON.stringify(column)}: expected a category, got an empty value`);
+}
+
+export function timeError(file: string, line: number, column: string, text: string): InputError {
+  return new InputError(`${file}: line ${line}, column ${JSON.stringify(column)}: expected an ISO-8601 time, got ${got(text)}`);
+}
+
+/** Header positions of `names`, or an InputError naming the first one missing (and what the header has). */
+export function columnIndices(file: string, header: readonly string[], names: readonly string[]): number[] {
+  return names.map((name) => {
+    const index = header.indexOf(name);
+    if (index === -1) {
+      throw new InputError(`${file}: missing column ${JSON.stringify(name)} (found ${header.filter((h) => h !== '').join(', ') || 'no header'})`);
+    }
+    if (header.indexOf(name, index + 1) !== -1) throw new InputError(`${file}: column ${JSON.stringify(name)} appears twice in the header`);
+    return index;
+  });
+}
+
+/** `slots[headerIndex] = slot` for the wanted columns, -1 for the rest. */
+export function slotsFor(width: number, indices: readonly (number | null)[]): number[] {
+  const slots = new Array<number>(width).fill(-1);
+  indices.forEach((index, slot) => {
+    if (index !== null) slots[index] = slot;
+  });
+  return slots;
+}

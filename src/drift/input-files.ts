@@ -1,0 +1,50 @@
+/**
+ * A drift input named by a path or a glob (several router replicas each write their own log, e.g.
+ * `logs/predictions-*.csv`): the files it stands for, read together.
+ */
+
+import { glob, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+
+export interface InputFiles {
+  /** What the user or the config wrote, resolved against the working directory. */
+  pattern: string;
+  /** The matching files, sorted. */
+  files: string[];
+}
+
+const GLOB_MAGIC = /[*?[\]{}]/;
+
+export function isGlob(pattern: string): boolean {
+  return GLOB_MAGIC.test(pattern);
+}
+
+/** The files of a path or glob; a missing file or a glob without matches is an InputError. */
+export async function resolveInput(pattern: string, cwd = process.cwd()): Promise<InputFiles> {
+  const absolute = path.resolve(cwd, pattern);
+  if (!isGlob(absolute)) {
+    let info;
+    try {
+      info = await stat(absolute);
+    } catch (error) {
+      throw new InputError(`${absolute}: file not found`, { code: 'INPUT_NOT_FOUND', cause: error });
+    }
+    if (info.isDirectory()) throw new InputError(`${absolute}: expected a CSV file, got a directory`);
+    return { pattern: absolute, files: [absolute] };
+  }
+  const files: string[] = [];
+  for await (const entry of glob(absolute, { withFileTypes: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(file).catch(() => null))?.isFile())) files.push(file);
+  }
+  if (files.length === 0) throw new InputError(`${absolute}: no files match`, { code: 'INPUT_NOT_FOUND' });
+  files.sort();
+  return { pattern: absolute, files };
+}
+
+/** The input as messages name it: the file, or the glob and how many files it matched. */
+export function describeInput(input: InputFiles): string {
+  if (input.files.length === 1 && !isGlob(input.pattern)) return input.files[0]!;
+  return `${input.pattern} (${input.files.length} file${input.files.length === 1 ? '' : 's'})`;
+}

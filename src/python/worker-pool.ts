@@ -1,0 +1,526 @@
+/**
+ * A pool of Python inference workers (python/worker.py on the pinned environment), each holding
+ * every model version the router serves. A batch goes to the least busy worker that has its
+ * version. A worker that dies is restarted with backoff and reloads its models; its in-flight
+ * batches are retried once on another worker, or fail with a WorkerPoolError, never hang.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { execa } from 'execa';
+import { DriftgateError } from '../errors.js';
+import { PROJECT_ROOT } from '../project.js';
+
+export const WORKER_SCRIPT = path.join(PROJECT_ROOT, 'python', 'worker.py');
+
+export interface ModelColumn {
+  name: string;
+  type: 'numeric' | 'categorical';
+}
+
+export interface ModelSpec {
+  /** The pool's name for the model; the router uses the registry version. */
+  key: string;
+  /** What MLflow loads, e.g. models:/driftgate-iris/3. */
+  uri: string;
+  /** Feature columns in the order of every row sent to predict. */
+  columns: readonly ModelColumn[];
+}
+
+export interface LoadedModel {
+  key: string;
+  classes: string[];
+  /** The columns the model was fitted on, when it knows them (sklearn feature_names_in_). */
+  features: string[] | null;
+  loadMs: number;
+  source: 'registry' | 'cache';
+}
+
+export interface RowPrediction {
+  prediction: string;
+  probabilities: Record<string, number>;
+}
+
+export type Row = readonly (number | string)[];
+
+export interface PoolLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export type WorkerPoolErrorKind = 'no-worker' | 'worker-died' | 'timeout' | 'model-error' | 'closed';
+
+export class WorkerPoolError extends DriftgateError {
+  constructor(
+    readonly kind: WorkerPoolErrorKind,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+export interface WorkerPoolOptions {
+  size: number;
+  /** The pinned environment's interpreter. */
+  python: string;
+  script?: string;
+  /** Extra environment for the workers (MLFLOW_TRACKING_URI, …). */
+  env?: Record<string, string>;
+  /** Imports done and the ready line written. */
+  startTimeoutMs?: number;
+  loadTimeoutMs?: number;
+  /** A worker that does not answer a batch in this time is taken for hung and killed. */
+  predictTimeoutMs?: number;
+  restartDelayMs?: { initial: number; max: number };
+  /** Called for every restart of a worker that died (metrics). */
+  onRestart?: (slot: number) => void;
+}
+
+export type WorkerState = 'starting' | 'ready' | 'exited';
+
+export interface WorkerInfo {
+  slot: number;
+  pid: number | null;
+  state: WorkerState;
+  /** Keys of the models this worker can serve now. */
+  models: string[];
+  inflight: number;
+}
+
+interface Reply {
+  id?: number;
+  ok?: boolean;
+  event?: string;
+  error?: { type: string; message: string };
+  classes?: string[];
+  features?: string[] | null;
+  load_ms?: number;
+  source?: 'registry' | 'cache';
+  predictions?: RowPrediction[];
+}
+
+interface Pending {
+  resolve: (reply: Reply) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+const STDERR_TAIL = 40;
+// A worker that served this long before dying starts the backoff over.
+const HEALTHY_AFTER_MS = 30_000;
+
+function spawnWorker(python: string, script: string, env: Record<string, string>) {
+  return execa(python, [script], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    // The pool stops workers itself after their in-flight work; Linux's parent-death signal (set
+    // in worker.py) and stdin EOF end them if the router dies. execa's cleanup would kill them on
+    // the router's SIGTERM, before in-flight requests are answered.
+    cleanup: false,
+    reject: false,
+    env,
+    extendEnv: true,
+    forceKillAfterDelay: 2000,
+  });
+}
+
+class PythonWorker {
+  state: WorkerState = 'starting';
+  readonly pid: number | null;
+  /** Models this worker can serve. */
+  readonly loaded = new Set<string>();
+  /** Loads in progress or done, so two callers share one load. */
+  readonly loads = new Map<string, Promise<LoadedModel>>();
+  predicts = 0;
+  readyAt = 0;
+  readonly started: Promise<void>;
+  readonly exited: Promise<string>;
+  private readonly child: ReturnType<typeof spawnWorker>;
+  private readonly pending = new Map<number, Pending>();
+  private readonly stderrLines: string[] = [];
+  private nextId = 1;
+
+  constructor(
+    readonly slot: number,
+    options: Required<Pick<WorkerPoolOptions, 'python' | 'script' | 'startTimeoutMs'>> & { env: Record<string, string> },
+    logger: PoolLogger,
+  ) {
+    this.child = spawnWorker(options.python, options.script, options.env);
+    this.pid = this.child.pid ?? null;
+    // Writing to a worker that just died raises EPIPE here; its exit is handled below.
+    this.child.stdin.on('error', () => undefined);
+    readline.createInterface({ input: this.child.stdout }).on('line', (line) => this.onLine(line));
+    readline.createInterface({ input: this.child.stderr }).on('line', (line) => {
+      this.stderrLines.push(line);
+      if (this.stderrLines.length > STDERR_TAIL) this.stderrLines.shift();
+      logger.info({ worker: slot, pid: this.pid }, `[worker ${slot}] ${line}`);
+    });
+    this.exited = this.child.then((result) => {
+      this.state = 'exited';
+      const how = result.signal ? `was killed by ${result.signal}` : result.exitCode !== undefined ? `exited with status ${result.exitCode}` : `could not start (${result.shortMessage})`;
+      const why = `inference worker ${slot} (pid ${this.pid ?? 'none'}) ${how}${this.stderrTail() ? `; last stderr lines:\n${this.stderrTail()}` : ''}`;
+      for (const [id, pending] of this.pending) {
+        if (pending.timer) clearTimeout(pending.timer);
+        pending.reject(new WorkerPoolError('worker-died', why));
+        this.pending.delete(id);
+      }
+      return why;
+    });
+    this.started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new WorkerPoolError('timeout', `inference worker ${slot} did not start within ${options.startTimeoutMs} ms`));
+        this.kill();
+      }, options.startTimeoutMs);
+      this.onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      void this.exited.then((why) => {
+        clearTimeout(timer);
+        reject(new WorkerPoolError('worker-died', why));
+      });
+    });
+    // A start failure is reported through `exited`; nobody has to await `started`.
+    this.started.catch(() => undefined);
+  }
+
+  private onReady: () => void = () => undefined;
+
+  stderrTail(): string {
+    return this.stderrLines.slice(-10).join('\n');
+  }
+
+  private onLine(line: string): void {
+    let reply: Reply;
+    try {
+      reply = JSON.parse(line) as Reply;
+    } catch {
+      return;
+    }
+    if (reply.event === 'ready') {
+      this.state = 'ready';
+      this.readyAt = Date.now();
+      this.onReady();
+      return;
+    }
+    const pending = reply.id === undefined ? undefined : this.pending.get(reply.id);
+    if (!pending || reply.id === undefined) return;
+    this.pending.delete(reply.id);
+    if (pending.timer) clearTimeout(pending.timer);
+    pending.resolve(reply);
+  }
+
+  /** Send one request; a timeout kills the worker (it is hung) and fails the request. */
+  request(message: Record<string, unknown>, timeoutMs: number): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      if (this.state === 'exited') {
+        reject(new WorkerPoolError('worker-died', `inference worker ${this.slot} has exited`));
+        return;
+      }
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new WorkerPoolError('timeout', `inference worker ${this.slot} (pid ${this.pid}) did not answer ${String(message.op)} within ${timeoutMs} ms; restarting it`));
+        this.kill();
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.child.stdin.write(`${JSON.stringify({ ...message, id })}\n`);
+    });
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  /** Close stdin: the worker answers what it has read, then exits. Killed after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    if (this.state === 'exited') return;
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export class WorkerPool {
+  private readonly workers: (PythonWorker | null)[];
+  private readonly desired = new Map<string, ModelSpec>();
+  private readonly inflight = new Map<string, number>();
+  private readonly drainWaiters = new Map<string, (() => void)[]>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly failures: number[];
+  private readyWaiters: (() => void)[] = [];
+  private logger: PoolLogger | null = null;
+  private closing = false;
+  private roundRobin = 0;
+  private restartCount = 0;
+  private readonly idleListeners: (() => void)[] = [];
+  /** Downloaded model folders, per router process (made by start()). */
+  cacheDir = '';
+  private readonly options: Required<Omit<WorkerPoolOptions, 'onRestart' | 'env'>> & Pick<WorkerPoolOptions, 'onRestart'> & { env: Record<string, string> };
+
+  constructor(options: WorkerPoolOptions) {
+    this.options = {
+      script: WORKER_SCRIPT,
+      env: {},
+      startTimeoutMs: 180_000,
+      loadTimeoutMs: 300_000,
+      predictTimeoutMs: 30_000,
+      restartDelayMs: { initial: 200, max: 10_000 },
+      ...options,
+    };
+    this.workers = new Array<PythonWorker | null>(options.size).fill(null);
+    this.failures = new Array<number>(options.size).fill(0);
+  }
+
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  start(logger: PoolLogger): void {
+    this.logger = logger;
+    // A restarted worker reloads its models from here even when MLflow is down; one folder per
+    // router process, so nothing is shared with (or left stale for) another one.
+    this.cacheDir = mkdtempSync(path.join(os.tmpdir(), 'driftgate-models-'));
+    for (let slot = 0; slot < this.workers.length; slot++) this.spawn(slot);
+  }
+
+  private spawn(slot: number): void {
+    const logger = this.logger!;
+    const worker = new PythonWorker(slot, { python: this.options.python, script: this.options.script, startTimeoutMs: this.options.startTimeoutMs, env: this.options.env }, logger);
+    this.workers[slot] = worker;
+    logger.info({ event: 'worker_spawned', worker: slot, pid: worker.pid }, `inference worker ${slot} starting (pid ${worker.pid})`);
+    void worker.started.then(
+      () => {
+        logger.info({ event: 'worker_ready', worker: slot, pid: worker.pid }, `inference worker ${slot} is up (pid ${worker.pid})`);
+        this.wakeReadyWaiters();
+        for (const spec of this.desired.values()) {
+          this.loadOn(worker, spec).catch((error: Error) =>
+            logger.warn({ event: 'worker_load_failed', worker: slot, model: spec.key, err: error.message }, `inference worker ${slot} could not load ${spec.uri}: ${error.message}`),
+          );
+        }
+      },
+      () => undefined,
+    );
+    void worker.exited.then((why) => this.onExit(slot, worker, why));
+  }
+
+  private onExit(slot: number, worker: PythonWorker, why: string): void {
+    if (this.workers[slot] !== worker) return;
+    this.workers[slot] = null;
+    if (this.closing) return;
+    const healthy = worker.readyAt > 0 && Date.now() - worker.readyAt > HEALTHY_AFTER_MS;
+    this.failures[slot] = healthy ? 0 : (this.failures[slot] ?? 0) + 1;
+    const { initial, max } = this.options.restartDelayMs;
+    const delay = Math.min(max, initial * 2 ** Math.max(0, (this.failures[slot] ?? 1) - 1));
+    this.restartCount += 1;
+    this.options.onRestart?.(slot);
+    this.logger?.error({ event: 'worker_exited', worker: slot, pid: worker.pid, restart_in_ms: delay }, `${why}; restarting it in ${delay} ms`);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (!this.closing) this.spawn(slot);
+    }, delay);
+    this.restartTimers.add(timer);
+  }
+
+  private wakeReadyWaiters(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private waitForReadyWorker(deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const tails = this.workers.map((w) => w?.stderrTail()).filter(Boolean).join('\n');
+        reject(new WorkerPoolError('no-worker', `no inference worker came up in time${tails ? `; last stderr lines:\n${tails}` : ''}`));
+      }, Math.max(0, deadline - Date.now()));
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private loadOn(worker: PythonWorker, spec: ModelSpec): Promise<LoadedModel> {
+    const existing = worker.loads.get(spec.key);
+    if (existing) return existing;
+    const load = (async (): Promise<LoadedModel> => {
+      const reply = await worker.request(
+        { op: 'load', key: spec.key, uri: spec.uri, cache: path.join(this.cacheDir, encodeURIComponent(spec.key)), columns: spec.columns },
+        this.options.loadTimeoutMs,
+      );
+      if (!reply.ok) {
+        throw new WorkerPoolError('model-error', `loading ${spec.uri} failed: ${reply.error?.type ?? 'Error'}: ${reply.error?.message ?? 'no detail'}`);
+      }
+      if (!this.desired.has(spec.key)) {
+        // Unloaded while it was loading: drop it again.
+        worker.loads.delete(spec.key);
+        void worker.request({ op: 'unload', key: spec.key }, 10_000).catch(() => undefined);
+      } else {
+        worker.loaded.add(spec.key);
+        this.notifyIdle();
+      }
+      return { key: spec.key, classes: reply.classes ?? [], features: reply.features ?? null, loadMs: reply.load_ms ?? 0, source: reply.source ?? 'registry' };
+    })();
+    worker.loads.set(spec.key, load);
+    load.catch(() => {
+      if (worker.loads.get(spec.key) === load) worker.loads.delete(spec.key);
+    });
+    return load;
+  }
+
+  /**
+   * Load a model on every worker that is up (workers that start later load it too) and resolve
+   * once all of them have it. A model the worker cannot load rejects with kind 'model-error'.
+   */
+  async load(spec: ModelSpec): Promise<LoadedModel> {
+    this.desired.set(spec.key, spec);
+    const deadline = Date.now() + this.options.loadTimeoutMs;
+    for (;;) {
+      if (this.closing) throw new WorkerPoolError('closed', 'the worker pool is closing');
+      const ready = this.workers.filter((w): w is PythonWorker => w?.state === 'ready');
+      if (ready.length === 0) {
+        await this.waitForReadyWorker(deadline);
+        continue;
+      }
+      const results = await Promise.allSettled(ready.map((w) => this.loadOn(w, spec)));
+      const modelError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof WorkerPoolError && r.reason.kind === 'model-error');
+      if (modelError) {
+        await this.unload(spec.key);
+        throw modelError.reason as WorkerPoolError;
+      }
+      const loaded = results.find((r): r is PromiseFulfilledResult<LoadedModel> => r.status === 'fulfilled');
+      if (loaded) return loaded.value;
+      if (Date.now() > deadline) throw new WorkerPoolError('timeout', `loading ${spec.uri} did not finish within ${this.options.loadTimeoutMs} ms`);
+      // Every worker died while loading; their replacements load it when they come up.
+    }
+  }
+
+  /** Stop serving a model: wait for its in-flight batches, then drop it from every worker. */
+  async unload(key: string): Promise<void> {
+    this.desired.delete(key);
+    await this.drain(key);
+    if (this.desired.has(key)) return;
+    for (const worker of this.workers) {
+      if (!worker || !worker.loads.has(key)) continue;
+      worker.loaded.delete(key);
+      worker.loads.delete(key);
+      if (worker.state === 'ready') void worker.request({ op: 'unload', key }, 10_000).catch(() => undefined);
+    }
+    rmSync(path.join(this.cacheDir, encodeURIComponent(key)), { recursive: true, force: true });
+  }
+
+  /** Resolves when no batch for this model is in flight. */
+  drain(key: string): Promise<void> {
+    if ((this.inflight.get(key) ?? 0) === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const list = this.drainWaiters.get(key) ?? [];
+      list.push(resolve);
+      this.drainWaiters.set(key, list);
+    });
+  }
+
+  /** True when some worker can serve the model now. */
+  serves(key: string): boolean {
+    return this.workers.some((w) => w?.state === 'ready' && w.loaded.has(key));
+  }
+
+  /** True when a worker that has the model is doing nothing: a batch sent now starts at once. */
+  hasIdle(key: string): boolean {
+    return this.workers.some((w) => w?.state === 'ready' && w.loaded.has(key) && w.predicts === 0);
+  }
+
+  /** Called whenever a worker becomes idle (a batch finished, a worker or a model came up). */
+  onIdle(listener: () => void): void {
+    this.idleListeners.push(listener);
+  }
+
+  private notifyIdle(): void {
+    for (const listener of this.idleListeners) listener();
+  }
+
+  /** Predict a batch; the rows' values are in the model's column order. */
+  predict(key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+    // Counted synchronously, so an unload that starts after this call waits for it.
+    this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
+    return this.predictWithRetry(key, rows).finally(() => {
+      const left = (this.inflight.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.inflight.set(key, left);
+        return;
+      }
+      this.inflight.delete(key);
+      const waiters = this.drainWaiters.get(key) ?? [];
+      this.drainWaiters.delete(key);
+      for (const wake of waiters) wake();
+    });
+  }
+
+  private async predictWithRetry(key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+    const first = this.pick(key, null);
+    if (!first) throw new WorkerPoolError('no-worker', `no inference worker has model ${key} loaded`);
+    try {
+      return await this.predictOn(first, key, rows);
+    } catch (error) {
+      if (!(error instanceof WorkerPoolError) || (error.kind !== 'worker-died' && error.kind !== 'timeout')) throw error;
+      const second = this.pick(key, first);
+      if (!second) throw new WorkerPoolError(error.kind, `${error.message.split('\n')[0]}; no other worker could take the retry`, { cause: error });
+      this.logger?.warn({ event: 'batch_retry', worker: second.slot, model: key, rows: rows.length }, `retrying a batch of ${rows.length} on inference worker ${second.slot}`);
+      return await this.predictOn(second, key, rows);
+    }
+  }
+
+  private async predictOn(worker: PythonWorker, key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+    worker.predicts += 1;
+    try {
+      const reply = await worker.request({ op: 'predict', key, rows }, this.options.predictTimeoutMs);
+      if (!reply.ok || !reply.predictions || reply.predictions.length !== rows.length) {
+        throw new WorkerPoolError('model-error', `model ${key} failed to predict: ${reply.error?.type ?? 'Error'}: ${reply.error?.message ?? `expected ${rows.length} predictions`}`);
+      }
+      return reply.predictions;
+    } finally {
+      worker.predicts -= 1;
+      if (worker.predicts === 0) this.notifyIdle();
+    }
+  }
+
+  /** The least busy worker that has the model, other than `exclude`; ties go round-robin. */
+  private pick(key: string, exclude: PythonWorker | null): PythonWorker | null {
+    let best: PythonWorker | null = null;
+    const n = this.workers.length;
+    this.roundRobin = (this.roundRobin + 1) % n;
+    for (let i = 0; i < n; i++) {
+      const worker = this.workers[(this.roundRobin + i) % n];
+      if (!worker || worker === exclude || worker.state !== 'ready' || !worker.loaded.has(key)) continue;
+      if (!best || worker.predicts < best.predicts) best = worker;
+    }
+    return best;
+  }
+
+  info(): WorkerInfo[] {
+    return this.workers.map((worker, slot) => ({
+      slot,
+      pid: worker?.pid ?? null,
+      state: worker?.state ?? 'exited',
+      models: worker ? [...worker.loaded] : [],
+      inflight: worker?.predicts ?? 0,
+    }));
+  }
+
+  /** Stop every worker after it has answered what it was sent; then remove the model cache. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closing = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
+    for (const wake of this.readyWaiters) wake();
+    this.readyWaiters = [];
+    await Promise.all(this.workers.map((worker) => worker?.close(graceMs)));
+    if (this.cacheDir) rmSync(this.cacheDir, { recursive: true, force: true });
+  }
+}

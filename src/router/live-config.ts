@@ -1,0 +1,173 @@
+/**
+ * The router's view of config/driftgate.yaml while it runs. The file stays the one source of truth:
+ * an edit is picked up within a poll interval, validated like any config, and applied when valid;
+ * an invalid edit is logged and the last good config stays in force. PUT /ab goes through the file
+ * too: it rewrites it atomically, keeping comments, and applies the result at once.
+ */
+import { EventEmitter } from 'node:events';
+import { readFile, stat } from 'node:fs/promises';
+import { parseConfig, type Config, type Env } from '../config/index.js';
+import { ConfigError } from '../errors.js';
+import { writeSplit } from '../config/write-split.js';
+import { RouterError } from './errors.js';
+
+/** Keys applied without a restart; every other change is reported and waits for one. */
+export const LIVE_KEYS = ['router.ab_split_b'] as const;
+
+export interface Logger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface LiveConfigEvents {
+  change: [next: Config, previous: Config];
+}
+
+/** Dotted key paths whose values differ between two plain trees. */
+export function changedPaths(a: unknown, b: unknown, prefix = ''): string[] {
+  if (a === b) return [];
+  const isTree = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isTree(a) && isTree(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].flatMap((key) => changedPaths(a[key], b[key], prefix ? `${prefix}.${key}` : key));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
+}
+
+export class LiveConfig extends EventEmitter<LiveConfigEvents> {
+  private config: Config;
+  private lastText: string | null = null;
+  private lastRejected: string | null = null;
+  private fingerprint = '';
+  private timer: NodeJS.Timeout | null = null;
+  private logger: Logger | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    initial: Config,
+    private readonly env: Env,
+    private readonly pollMs = 500,
+  ) {
+    super();
+    this.config = initial;
+  }
+
+  get current(): Config {
+    return this.config;
+  }
+
+  get file(): string {
+    return this.config.source.file;
+  }
+
+  /** Start watching the file. Polling (a stat every pollMs) works on every file system and editor. */
+  start(logger: Logger): void {
+    this.logger = logger;
+    void this.check();
+    this.timer = setInterval(() => void this.check(), this.pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Read the file now if it changed; 'applied', 'unchanged' or 'rejected'. */
+  check(): Promise<'applied' | 'unchanged' | 'rejected'> {
+    return this.serial(() => this.checkNow());
+  }
+
+  /** Checks and writes run one at a time, so a poll never reads the file half-way through a PUT. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async checkNow(): Promise<'applied' | 'unchanged' | 'rejected'> {
+    let text: string;
+    try {
+      const info = await stat(this.file);
+      const fingerprint = `${info.ino}:${info.size}:${info.mtimeMs}`;
+      if (fingerprint === this.fingerprint) return 'unchanged';
+      text = await readFile(this.file, 'utf8');
+      this.fingerprint = fingerprint;
+    } catch (error) {
+      return this.reject(`cannot read the config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, String(error));
+    }
+    if (text === this.lastText) return 'unchanged';
+    let next: Config;
+    try {
+      next = parseConfig(text, this.file, this.env);
+    } catch (error) {
+      if (error instanceof ConfigError) return this.reject(error.message, text);
+      throw error;
+    }
+    this.lastText = text;
+    this.lastRejected = null;
+    this.apply(next);
+    return 'applied';
+  }
+
+  private reject(message: string, key: string): 'rejected' {
+    // An editor may save in two steps; log each distinct bad content once, not every poll.
+    if (this.lastRejected !== key) {
+      this.lastRejected = key;
+      this.logger?.warn(
+        { event: 'config_rejected', file: this.file, reason: message, ab_split_b: this.config.router.ab_split_b },
+        `config edit rejected, the last good config stays in force: ${message}`,
+      );
+    }
+    return 'rejected';
+  }
+
+  /** Take the live keys from a validated config; report the rest as waiting for a restart. */
+  private apply(next: Config): void {
+    const previous = this.config;
+    const changed = changedPaths({ ...previous, source: null }, { ...next, source: null });
+    const restartOnly = changed.filter((p) => !(LIVE_KEYS as readonly string[]).includes(p));
+    if (restartOnly.length) {
+      this.logger?.warn({ event: 'config_restart_needed', file: this.file, keys: restartOnly }, `config keys changed that apply only after a restart: ${restartOnly.join(', ')}`);
+    }
+    if (next.router.ab_split_b === previous.router.ab_split_b) return;
+    this.config = { ...previous, router: { ...previous.router, ab_split_b: next.router.ab_split_b } };
+    this.logger?.info(
+      { event: 'config_applied', file: this.file, ab_split_b: next.router.ab_split_b, previous_ab_split_b: previous.router.ab_split_b },
+      `ab_split_b is now ${next.router.ab_split_b} (was ${previous.router.ab_split_b})`,
+    );
+    this.emit('change', this.config, previous);
+  }
+
+  /** Rewrite router.ab_split_b in the YAML (comments and layout kept) and apply it; calls are serialized. */
+  setSplit(split: number): Promise<Config> {
+    return this.serial(() => this.persistSplit(split));
+  }
+
+  private async persistSplit(split: number): Promise<Config> {
+    // Refuse to touch a file that is invalid right now (a bad hand edit): the split would land in
+    // a file the router rejects anyway.
+    const invalid = (error: ConfigError): RouterError =>
+      new RouterError(503, 'CONFIG_INVALID', `the split was not written because the config file is invalid: ${error.message}`, undefined, { cause: error });
+    try {
+      parseConfig(await readFile(this.file, 'utf8'), this.file, this.env);
+      writeSplit(this.file, split);
+    } catch (error) {
+      if (error instanceof ConfigError) throw invalid(error);
+      throw error;
+    }
+    const updated = await readFile(this.file, 'utf8');
+    let next: Config;
+    try {
+      next = parseConfig(updated, this.file, this.env);
+    } catch (error) {
+      if (error instanceof ConfigError) throw invalid(error);
+      throw error;
+    }
+    this.lastText = updated;
+    this.lastRejected = null;
+    this.apply(next);
+    return this.config;
+  }
+}

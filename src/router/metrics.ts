@@ -1,0 +1,95 @@
+/** The router's Prometheus metrics (prom-client), on a registry of its own. */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ASSIGNMENT_HASH_VERSION, type Variant } from './assign.js';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+
+export class RouterMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'driftgate_router_http_requests_total',
+    help: 'HTTP requests answered, by route and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly predictions = new Counter({
+    name: 'driftgate_router_predictions_total',
+    help: 'Predictions answered, by variant and the model version that answered',
+    labelNames: ['variant', 'alias', 'model_version'] as const,
+    registers: [this.registry],
+  });
+  readonly predictionErrors = new Counter({
+    name: 'driftgate_router_prediction_errors_total',
+    help: 'POST /predict requests that failed after validation, by assigned variant and error code',
+    labelNames: ['variant', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'driftgate_router_rejected_requests_total',
+    help: 'Requests refused before reaching a model (validation, size, rate limit, auth), by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'driftgate_router_prediction_latency_seconds',
+    help: 'Time from request received to prediction answered, by variant',
+    labelNames: ['variant'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'driftgate_router_batch_size',
+    help: 'Rows per predict call sent to an inference worker, by alias',
+    labelNames: ['alias'] as const,
+    buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly workerRestarts = new Counter({
+    name: 'driftgate_router_worker_restarts_total',
+    help: 'Inference workers restarted after they died',
+    registers: [this.registry],
+  });
+  readonly feedback = new Counter({
+    name: 'driftgate_router_feedback_total',
+    help: 'Feedback labels accepted',
+    registers: [this.registry],
+  });
+  readonly split = new Gauge({
+    name: 'driftgate_router_ab_split_b',
+    help: 'Share of users assigned to B (staging) in force now',
+    registers: [this.registry],
+  });
+  readonly hashVersion = new Gauge({
+    name: 'driftgate_router_assignment_hash_version',
+    help: 'Version of the user-id hash used for A/B assignment',
+    registers: [this.registry],
+  });
+  readonly modelVersion = new Gauge({
+    name: 'driftgate_router_model_version',
+    help: 'The registry version serving each alias (absent when none)',
+    labelNames: ['alias'] as const,
+    registers: [this.registry],
+  });
+  readonly logRows = new Counter({
+    name: 'driftgate_router_log_rows_total',
+    help: 'Rows appended to the predictions log, by event',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    this.hashVersion.set(ASSIGNMENT_HASH_VERSION);
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'driftgate_router_' });
+  }
+
+  setModelVersion(alias: string, version: string | null): void {
+    if (version === null) this.modelVersion.remove({ alias });
+    else this.modelVersion.set({ alias }, Number(version));
+  }
+
+  observePrediction(variant: Variant, alias: string, version: string, seconds: number): void {
+    this.predictions.inc({ variant, alias, model_version: version });
+    this.latency.observe({ variant }, seconds);
+  }
+}

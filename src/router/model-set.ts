@@ -1,0 +1,380 @@
+/**
+ * The models behind the aliases. Resolves `prod` and `staging` in the registry (on a poll and on
+ * demand), loads a new version into the worker pool before the old one retires, and batches
+ * predictions per alias. Every prediction names the version that actually answered it.
+ */
+import type { Feature } from '../config/index.js';
+import type { ModelVersion } from '../registry/index.js';
+import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from '../python/worker-pool.js';
+import { Batcher } from './batcher.js';
+import { RouterError } from './errors.js';
+import type { Logger } from './live-config.js';
+
+export type AliasKey = 'prod' | 'staging';
+export const ALIAS_KEYS: readonly AliasKey[] = ['prod', 'staging'];
+
+/** What the model set needs from the worker pool (the real WorkerPool, or a stub in tests). */
+export interface ModelPool {
+  load(spec: ModelSpec): Promise<LoadedModel>;
+  unload(key: string): Promise<void>;
+  predict(key: string, rows: readonly Row[]): Promise<RowPrediction[]>;
+  serves(key: string): boolean;
+  /** True when a worker holding the model is idle. */
+  hasIdle(key: string): boolean;
+  onIdle(listener: () => void): void;
+  info(): WorkerInfo[];
+}
+
+export interface AliasRegistry {
+  getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null>;
+}
+
+export interface ServedPrediction extends RowPrediction {
+  /** The alias whose model answered (staging falls back to prod only if it was retired meanwhile). */
+  alias: AliasKey;
+  aliasName: string;
+  version: string;
+}
+
+export type AliasState = 'serving' | 'loading' | 'failed' | 'absent' | 'unknown';
+
+export interface AliasStatus {
+  alias: string;
+  /** The version answering requests now. */
+  version: string | null;
+  /** The version the registry names (differs from `version` while a new one loads or after a failed load). */
+  resolved: string | null;
+  state: AliasState;
+  error: string | null;
+}
+
+export interface RegistryStatus {
+  ok: boolean;
+  uri: string;
+  error: string | null;
+  last_success: string | null;
+  last_check: string | null;
+}
+
+export interface ModelStatus {
+  prod: AliasStatus;
+  staging: AliasStatus;
+  registry: RegistryStatus;
+  workers: WorkerInfo[];
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** Serving, but something needs attention (registry down, a failed load, a worker missing). */
+  degraded: boolean;
+  reasons: string[];
+}
+
+/** What the HTTP app needs from the models. */
+export interface ModelBackend {
+  /** True when the alias has a version answering requests. */
+  servable(alias: AliasKey): boolean;
+  predict(alias: AliasKey, row: Row): Promise<ServedPrediction>;
+  status(): ModelStatus;
+  readiness(): Readiness;
+  /** Resolve the aliases again now (admin reload); resolves when any new version is serving. */
+  reload(): Promise<ModelStatus>;
+}
+
+export interface ModelSetOptions {
+  pool: ModelPool;
+  registry: AliasRegistry;
+  registryUri: string;
+  modelName: string;
+  aliases: Record<AliasKey, string>;
+  features: readonly Feature[];
+  classes: readonly string[];
+  batch: { maxSize: number; maxWaitMs: number };
+  pollMs: number;
+  /** Workers the pool should have; fewer ready ones is reported as degraded. */
+  workers: number;
+  now?: () => number;
+  onBatch?: (alias: AliasKey, size: number) => void;
+  onVersionChange?: (alias: AliasKey, version: string | null) => void;
+}
+
+interface Slot {
+  serving: { version: string; classes: string[] } | null;
+  resolved: string | null;
+  loading: string | null;
+  error: string | null;
+  failedVersion: string | null;
+  retryAt: number;
+}
+
+// A version that failed to load is tried again after this long (or at once on an admin reload).
+const RETRY_FAILED_MS = 30_000;
+
+export class ModelSet implements ModelBackend {
+  private readonly slots: Record<AliasKey, Slot> = {
+    prod: { serving: null, resolved: null, loading: null, error: null, failedVersion: null, retryAt: 0 },
+    staging: { serving: null, resolved: null, loading: null, error: null, failedVersion: null, retryAt: 0 },
+  };
+  private readonly batchers: Record<AliasKey, Batcher<Row, ServedPrediction>>;
+  private readonly registryState = { ok: false, answered: false, error: null as string | null, lastSuccess: null as number | null, lastCheck: null as number | null };
+  private refreshing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private logger: Logger | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ModelSetOptions) {
+    this.now = options.now ?? Date.now;
+    const batcher = (alias: AliasKey) =>
+      new Batcher<Row, ServedPrediction>({
+        ...options.batch,
+        run: (rows) => this.runBatch(alias, rows),
+        canRun: () => {
+          const version = (this.slots[alias].serving ?? (alias === 'staging' ? this.slots.prod.serving : null))?.version;
+          // Nothing can serve it: send it now and let runBatch answer with the reason.
+          return version === undefined || !options.pool.serves(version) || options.pool.hasIdle(version);
+        },
+      });
+    this.batchers = { prod: batcher('prod'), staging: batcher('staging') };
+    // A worker that frees up takes the alias that has waited longest; alternate who asks first.
+    let first: AliasKey = 'prod';
+    options.pool.onIdle(() => {
+      const second: AliasKey = first === 'prod' ? 'staging' : 'prod';
+      this.batchers[first].wake();
+      this.batchers[second].wake();
+      first = second;
+    });
+  }
+
+  /** First resolution now, then a poll every pollMs. */
+  start(logger: Logger): void {
+    this.logger = logger;
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  servable(alias: AliasKey): boolean {
+    return this.slots[alias].serving !== null;
+  }
+
+  predict(alias: AliasKey, row: Row): Promise<ServedPrediction> {
+    return this.batchers[alias].submit(row);
+  }
+
+  async reload(): Promise<ModelStatus> {
+    for (const key of ALIAS_KEYS) this.slots[key].retryAt = 0;
+    await this.refresh();
+    return this.status();
+  }
+
+  /** One resolution at a time; a call made during one runs after it, so it sees fresh aliases. */
+  refresh(): Promise<void> {
+    // A failure is logged and never poisons the chain: the next poll runs regardless.
+    this.refreshing = this.refreshing.then(() =>
+      this.resolveAndApply().catch((error: Error) => this.logger?.error({ event: 'refresh_failed', err: error.message }, `resolving the aliases failed: ${error.message}`)),
+    );
+    return this.refreshing;
+  }
+
+  private async resolveAndApply(): Promise<void> {
+    const { registry, modelName, aliases } = this.options;
+    this.registryState.lastCheck = this.now();
+    let versions: (ModelVersion | null)[];
+    try {
+      versions = await Promise.all(ALIAS_KEYS.map((key) => registry.getVersionByAlias(modelName, aliases[key])));
+    } catch (error) {
+      const message = (error as Error).message;
+      if (this.registryState.ok || !this.registryState.answered || this.registryState.error !== message) {
+        this.logger?.warn({ event: 'registry_unreachable', err: message }, `model registry unreachable; the loaded models keep serving: ${message}`);
+      }
+      this.registryState.ok = false;
+      this.registryState.error = message;
+      return;
+    }
+    if (!this.registryState.ok && this.registryState.answered) this.logger?.info({ event: 'registry_back' }, 'model registry reachable again');
+    this.registryState.ok = true;
+    this.registryState.answered = true;
+    this.registryState.error = null;
+    this.registryState.lastSuccess = this.now();
+    await Promise.all(ALIAS_KEYS.map((key, i) => this.apply(key, versions[i] ?? null)));
+  }
+
+  private spec(version: string): ModelSpec {
+    return {
+      key: version,
+      uri: `models:/${this.options.modelName}/${version}`,
+      columns: this.options.features.map((f) => ({ name: f.name, type: f.type })),
+    };
+  }
+
+  private async apply(key: AliasKey, found: ModelVersion | null): Promise<void> {
+    const slot = this.slots[key];
+    const aliasName = this.options.aliases[key];
+    slot.resolved = found?.version ?? null;
+    if (!found) {
+      slot.error = null;
+      slot.failedVersion = null;
+      if (slot.serving) {
+        const old = slot.serving.version;
+        slot.serving = null;
+        this.logger?.info({ event: 'alias_removed', alias: aliasName, version: old }, `alias ${aliasName} was removed; version ${old} retires`);
+        this.options.onVersionChange?.(key, null);
+        this.retire(old);
+      }
+      return;
+    }
+    const version = found.version;
+    if (slot.serving?.version === version) {
+      slot.error = null;
+      slot.failedVersion = null;
+      return;
+    }
+    if (slot.failedVersion === version && this.now() < slot.retryAt) return;
+    slot.loading = version;
+    this.logger?.info({ event: 'model_loading', alias: aliasName, version }, `loading version ${version} of ${this.options.modelName} for ${aliasName}`);
+    let loaded: LoadedModel;
+    try {
+      loaded = await this.options.pool.load(this.spec(version));
+      this.checkModel(loaded, version);
+    } catch (error) {
+      slot.loading = null;
+      slot.failedVersion = version;
+      slot.retryAt = this.now() + RETRY_FAILED_MS;
+      slot.error = `version ${version} of ${this.options.modelName} (alias ${aliasName}) could not be loaded: ${(error as Error).message.split('\n')[0]}`;
+      this.logger?.error({ event: 'model_load_failed', alias: aliasName, version, err: (error as Error).message }, slot.error);
+      if (!this.inUse(version)) void this.options.pool.unload(version).catch(() => undefined);
+      return;
+    }
+    slot.loading = null;
+    const previous = slot.serving?.version ?? null;
+    // The swap: batches leaving from now on use the new version; the old one drains, then unloads.
+    slot.serving = { version, classes: loaded.classes };
+    slot.error = null;
+    slot.failedVersion = null;
+    this.logger?.info(
+      { event: 'model_serving', alias: aliasName, version, previous, load_ms: loaded.loadMs, source: loaded.source },
+      `${aliasName} is now served by version ${version}${previous ? ` (was ${previous})` : ''}`,
+    );
+    this.options.onVersionChange?.(key, version);
+    if (previous) this.retire(previous);
+  }
+
+  private checkModel(loaded: LoadedModel, version: string): void {
+    const classes = this.options.classes;
+    const unknown = loaded.classes.filter((c) => !classes.includes(c));
+    if (unknown.length) {
+      throw new Error(`expected class labels among ${classes.join(', ')} (dataset.classes), got ${loaded.classes.join(', ')} from version ${version}`);
+    }
+    const names = this.options.features.map((f) => f.name);
+    if (loaded.features && (loaded.features.length !== names.length || !names.every((n) => loaded.features!.includes(n)))) {
+      throw new Error(`expected a model fitted on the features ${names.join(', ')} (dataset.features), got one fitted on ${loaded.features.join(', ')}`);
+    }
+  }
+
+  private inUse(version: string): boolean {
+    return ALIAS_KEYS.some((key) => this.slots[key].serving?.version === version || this.slots[key].loading === version);
+  }
+
+  private retire(version: string): void {
+    if (this.inUse(version)) return;
+    void this.options.pool.unload(version).then(
+      () => {
+        if (!this.inUse(version)) this.logger?.info({ event: 'model_retired', version }, `version ${version} retired (its in-flight batches finished)`);
+      },
+      (error: Error) => this.logger?.warn({ event: 'model_retire_failed', version, err: error.message }, `version ${version} could not be unloaded: ${error.message}`),
+    );
+  }
+
+  private async runBatch(key: AliasKey, rows: Row[]): Promise<ServedPrediction[]> {
+    let alias = key;
+    let serving = this.slots[key].serving;
+    if (!serving && key === 'staging') {
+      // Staging was retired while these requests waited for their batch: prod answers, and the
+      // response and log row say so.
+      alias = 'prod';
+      serving = this.slots.prod.serving;
+    }
+    if (!serving) throw new RouterError(503, 'MODEL_UNAVAILABLE', this.unavailableReason(key));
+    this.options.onBatch?.(alias, rows.length);
+    const { version } = serving;
+    let predictions: RowPrediction[];
+    try {
+      predictions = await this.options.pool.predict(version, rows);
+    } catch (error) {
+      if (error instanceof WorkerPoolError) {
+        const code = error.kind === 'model-error' ? 'MODEL_UNAVAILABLE' : 'WORKER_FAILED';
+        throw new RouterError(503, code, `version ${version} could not answer: ${error.message.split('\n')[0]}`, undefined, { cause: error });
+      }
+      throw error;
+    }
+    const aliasName = this.options.aliases[alias];
+    return predictions.map((p) => ({ alias, aliasName, version, prediction: p.prediction, probabilities: p.probabilities }));
+  }
+
+  private unavailableReason(key: AliasKey): string {
+    const slot = this.slots[key];
+    const aliasName = this.options.aliases[key];
+    const name = this.options.modelName;
+    if (!this.registryState.answered) {
+      return `no ${aliasName} model is loaded: the model registry at ${this.options.registryUri} has not answered yet${this.registryState.error ? ` (${this.registryState.error})` : ''}`;
+    }
+    if (slot.error) return `no ${aliasName} model is loaded: ${slot.error}`;
+    if (slot.loading) return `no ${aliasName} model is loaded yet: version ${slot.loading} of ${name} is loading`;
+    if (slot.resolved === null) return `no ${aliasName} model is loaded: no version of ${name} has the alias ${aliasName}`;
+    return `no ${aliasName} model is loaded`;
+  }
+
+  private aliasStatus(key: AliasKey): AliasStatus {
+    const slot = this.slots[key];
+    let state: AliasState;
+    if (!this.registryState.answered && !slot.serving) state = 'unknown';
+    else if (slot.loading) state = 'loading';
+    else if (slot.error) state = 'failed';
+    else if (slot.serving) state = 'serving';
+    else state = 'absent';
+    return { alias: this.options.aliases[key], version: slot.serving?.version ?? null, resolved: slot.resolved, state, error: slot.error };
+  }
+
+  status(): ModelStatus {
+    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    const r = this.registryState;
+    return {
+      prod: this.aliasStatus('prod'),
+      staging: this.aliasStatus('staging'),
+      registry: { ok: r.ok, uri: this.options.registryUri, error: r.error, last_success: iso(r.lastSuccess), last_check: iso(r.lastCheck) },
+      workers: this.options.pool.info(),
+    };
+  }
+
+  readiness(): Readiness {
+    const reasons: string[] = [];
+    let ready = true;
+    const prod = this.slots.prod;
+    const staging = this.slots.staging;
+    if (!prod.serving) {
+      ready = false;
+      reasons.push(this.unavailableReason('prod'));
+    } else if (!this.options.pool.serves(prod.serving.version)) {
+      ready = false;
+      reasons.push(`no inference worker is serving ${this.options.aliases.prod} version ${prod.serving.version} (workers are restarting)`);
+    }
+    // A staging model that is still loading for the first time is needed before the A/B split
+    // can be honoured; one that failed to load is reported, and its users go to prod.
+    if (staging.resolved !== null && !staging.serving && !staging.error) {
+      ready = false;
+      reasons.push(this.unavailableReason('staging'));
+    }
+    const notes: string[] = [];
+    if (!this.registryState.ok && this.registryState.error) notes.push(`the model registry is unreachable (${this.registryState.error}); the loaded models keep serving`);
+    for (const key of ALIAS_KEYS) if (this.slots[key].error) notes.push(this.slots[key].error!);
+    if (staging.error && !staging.serving) notes.push(`users assigned to B are served by ${this.options.aliases.prod} until ${this.options.aliases.staging} loads`);
+    const up = this.options.pool.info().filter((w) => w.state === 'ready').length;
+    if (up < this.options.workers) notes.push(`${up} of ${this.options.workers} inference workers are up`);
+    return { ready, degraded: ready && notes.length > 0, reasons: [...reasons, ...notes] };
+  }
+}

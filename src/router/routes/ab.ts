@@ -1,0 +1,34 @@
+/** GET /ab (the split in force, the versions, the counts) and PUT /ab (admin: rewrite the split in the YAML). */
+import type { FastifyInstance } from 'fastify';
+import { ASSIGNMENT_HASH_VERSION } from '../assign.js';
+import type { RouterContext } from '../app.js';
+import type { AliasStatus } from '../model-set.js';
+import { splitBodySchema, type SplitBody } from '../schemas.js';
+import { requireAdmin } from './admin-auth.js';
+
+function aliasView(status: AliasStatus): { version: string | null; state: AliasStatus['state'] } {
+  return { version: status.version, state: status.state };
+}
+
+export function abState(context: RouterContext) {
+  const status = context.models.status();
+  const router = context.config.current.router;
+  return {
+    ab_split_b: router.ab_split_b,
+    prod: aliasView(status.prod),
+    staging: status.staging.state === 'absent' ? null : aliasView(status.staging),
+    counts: { ...context.counts },
+    assignment: { hash_version: ASSIGNMENT_HASH_VERSION, seed: router.assignment_seed, staging_available: context.models.servable('staging') },
+  };
+}
+
+export async function abRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
+  app.get('/ab', async () => abState(context));
+  app.put('/ab', { onRequest: requireAdmin(context.config.current.adminToken), schema: { body: splitBodySchema } }, async (request) => {
+    const { ab_split_b: split } = request.body as SplitBody;
+    await context.config.setSplit(split);
+    context.metrics.split.set(context.config.current.router.ab_split_b);
+    request.log.info({ event: 'split_set', ab_split_b: split, file: context.config.current.source.file }, `PUT /ab set ab_split_b to ${split}`);
+    return abState(context);
+  });
+}

@@ -1,0 +1,28 @@
+/** GET /health (alive), GET /ready (the models it needs are loaded), GET /metrics (Prometheus). */
+import type { FastifyInstance } from 'fastify';
+import type { RouterContext } from '../app.js';
+
+export async function healthRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
+  // Probes and scrapes are not rate limited: an overloaded router must still say so.
+  const unlimited = { rateLimit: false } as const;
+
+  app.get('/health', { config: unlimited }, async () => ({ status: 'ok', uptime_s: Math.round((Date.now() - context.startedAt) / 1000) }));
+
+  app.get('/ready', { config: unlimited }, async (_request, reply) => {
+    const readiness = context.models.readiness();
+    const logProblem = context.logProblem();
+    const reasons = logProblem ? [...readiness.reasons, logProblem] : readiness.reasons;
+    const status = context.models.status();
+    const body = { models: { prod: status.prod, staging: status.staging }, registry: status.registry, workers: status.workers, reasons };
+    if (!readiness.ready) {
+      return reply.code(503).send({ error: { code: 'NOT_READY', message: reasons.join('; ') }, status: 'not_ready', ...body });
+    }
+    return { status: readiness.degraded || logProblem ? 'degraded' : 'ready', ...body };
+  });
+
+  app.get('/metrics', { config: unlimited }, async (_request, reply) => {
+    context.metrics.split.set(context.config.current.router.ab_split_b);
+    const text = await context.metrics.registry.metrics();
+    return reply.type(context.metrics.registry.contentType).send(text);
+  });
+}

@@ -1,0 +1,57 @@
+/** POST /predict: assign a variant, predict with its model (batched), log the row, answer. */
+import type { FastifyInstance } from 'fastify';
+import { assignVariant, type Variant } from '../assign.js';
+import type { RouterContext } from '../app.js';
+import { RouterError } from '../errors.js';
+import { predictBodySchema, predictResponseSchema, type PredictBody } from '../schemas.js';
+
+export async function predictRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
+  const config = context.config.current;
+  const featureNames = config.dataset.features.map((f) => f.name);
+
+  app.post('/predict', { schema: { body: predictBodySchema(config), response: { 200: predictResponseSchema } } }, async (request, reply) => {
+    const body = request.body as PredictBody;
+    const live = context.config.current.router;
+    const assigned = assignVariant(body.user_id, {
+      splitB: live.ab_split_b,
+      seed: live.assignment_seed,
+      stagingAvailable: context.models.servable('staging'),
+    });
+    const row = featureNames.map((name) => body.features[name] as number | string);
+    let served;
+    try {
+      served = await context.models.predict(assigned === 'A' ? 'prod' : 'staging', row);
+    } catch (error) {
+      context.metrics.predictionErrors.inc({ variant: assigned, code: error instanceof RouterError ? error.routerCode : 'INTERNAL_ERROR' });
+      throw error;
+    }
+    // The variant is the one whose model answered (B falls back to A only if staging retired).
+    const variant: Variant = served.alias === 'prod' ? 'A' : 'B';
+    const latencyMs = reply.elapsedTime;
+    context.log.appendPrediction({
+      ts: context.clock.now(),
+      requestId: request.id,
+      userId: body.user_id,
+      variant,
+      alias: served.aliasName,
+      version: served.version,
+      features: row,
+      prediction: served.prediction,
+      label: body.label ?? null,
+      latencyMs,
+    });
+    context.recent.remember(request.id);
+    context.counts[variant] += 1;
+    context.metrics.observePrediction(variant, served.aliasName, served.version, latencyMs / 1000);
+    context.metrics.logRows.inc({ event: 'prediction' });
+    request.served = { variant, model_version: served.version };
+    return {
+      request_id: request.id,
+      variant,
+      alias: served.aliasName,
+      model_version: served.version,
+      prediction: served.prediction,
+      probabilities: served.probabilities,
+    };
+  });
+}

@@ -1,0 +1,302 @@
+/**
+ * End to end through the built CLI: two real model versions (an old prod trained on plain Iris, a
+ * staging retrained with drifted data) serve drifted traffic; the log holds their real predictions
+ * and the labels. `ab evaluate --apply` promotes, the registry shows it, rollback restores, and a
+ * worse candidate is rejected.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { MlflowClient } from '../../src/registry/client.js';
+import { appendLog, writeLog, type LogRow } from '../helpers/ab-log.js';
+import { driftedTraffic, predictWithVersions, retrainingData, type Traffic } from '../helpers/ab-models.js';
+import { snapshot } from '../helpers/ab-registry.js';
+import { lastJson, runCli } from '../helpers/cli.js';
+import { startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
+import { registerTestModels } from '../helpers/model.js';
+import { freePort } from '../helpers/net.js';
+import { sendTraffic, startRouter, waitFor, type Router } from '../helpers/ab-router.js';
+import { writeConfig } from '../helpers/config.js';
+
+let mlflow: MlflowFixture;
+let traffic: Traffic;
+let predictions: Record<string, string[]>;
+const MODEL = 'driftgate-ab-e2e';
+const T0 = Date.UTC(2025, 8, 17, 8);
+
+/** Requests of one traffic batch, split by a seeded coin, each labelled inline or by feedback. */
+function served(options: { A: string; B: string | null; split: number; start: number; prefix: string; seed: number }): LogRow[] {
+  let state = options.seed;
+  const random = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296;
+  };
+  const rows: LogRow[] = [];
+  traffic.rows.forEach((row, i) => {
+    const variant = options.B !== null && random() < options.split ? 'B' : 'A';
+    const version = variant === 'A' ? options.A : options.B!;
+    const id = `${options.prefix}-${i}`;
+    const ts = options.start + i * 2000;
+    const label = row.species!;
+    const features = Object.fromEntries(['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((f) => [f, row[f]!]));
+    const inline = i % 3 === 0;
+    rows.push({ ts, request_id: id, user_id: `user-${i}`, variant, model_version: version, features, prediction: predictions[version]![i]!, ...(inline ? { label } : {}), latency_ms: 4 + (i % 7) });
+    if (!inline) rows.push({ event: 'feedback', ts: ts + 1500, request_id: id, label });
+  });
+  return rows;
+}
+
+async function cli(args: string[], configFile = mlflow.configFile): Promise<{ exitCode: number; json: Record<string, unknown>; stderr: string }> {
+  const result = await runCli([...args, '--config', configFile, '--json']);
+  let json: Record<string, unknown> = {};
+  try {
+    json = lastJson(result.stdout) as Record<string, unknown>;
+  } catch {
+    // no JSON line: the assertions on exitCode and stderr say why
+  }
+  return { exitCode: result.exitCode, json, stderr: result.stderr };
+}
+
+function split(configFile = mlflow.configFile): number {
+  return loadConfig(configFile, {}).router.ab_split_b;
+}
+
+beforeAll(async () => {
+  mlflow = await startMlflow({ mlflow: { model_name: MODEL, experiment: 'driftgate-ab-e2e' } });
+  const config = mlflow.config;
+  // v1: the old prod, trained on plain Iris; v2: a weak tree on plain Iris (the reject candidate);
+  // v3: retrained on Iris plus drifted data (the candidate that should win).
+  await registerTestModels(mlflow.uri, MODEL, ['lr:prod', 'tree']);
+  await registerTestModels(mlflow.uri, MODEL, ['lr'], { data: await retrainingData(config, mlflow.dir, 7) });
+  traffic = await driftedTraffic(config, path.join(mlflow.dir, 'traffic.csv'), 600, 11);
+  predictions = await predictWithVersions(config, ['1', '2', '3'], traffic.file);
+}, 600_000);
+
+let router: Router | undefined;
+
+afterAll(async () => {
+  await router?.stop();
+  await mlflow?.stop();
+});
+
+describe('A/B evaluation and promotion, end to end', () => {
+  it('answers clearly before any test exists', async () => {
+    const status = await cli(['ab', 'status']);
+    expect(status.exitCode).toBe(0);
+    expect(status.json).toMatchObject({ prod: { version: '1' }, staging: null, previous_prod: null, ab_split_b: 0, running: false, pending_transition: null });
+    const start = await cli(['ab', 'start']);
+    expect(start.exitCode).toBe(0);
+    expect(start.json).toMatchObject({ started: false, reason: 'no staging version; nothing to start' });
+    const evaluation = await cli(['ab', 'evaluate', '--apply']);
+    expect(evaluation.exitCode).toBe(0);
+    expect(evaluation.json).toMatchObject({
+      decision: 'continue',
+      reason: "no staging version of driftgate-ab-e2e: no A/B test is running (train a candidate, then 'driftgate ab start')",
+      mlflow_run_id: null,
+      applied: { action: 'none' },
+    });
+  });
+
+  it('promotes the retrained model on drifted traffic, and the registry shows it', async () => {
+    const client = new MlflowClient(mlflow.uri);
+    // Before the test: prod alone serves (these rows never count), then staging appears and the test starts.
+    const before = served({ A: '1', B: null, split: 0, start: T0, prefix: 'before', seed: 1 }).slice(0, 150);
+    writeLog(mlflow.config.router.log_path, before);
+    await client.setAlias(MODEL, 'staging', '3');
+    const start = await cli(['ab', 'start']);
+    expect(start.json).toMatchObject({ started: true, ab_split_b: 0.5, previous_split: 0, prod: '1', staging: '3' });
+    expect(split()).toBe(0.5);
+    appendLog(mlflow.config.router.log_path, served({ A: '1', B: '3', split: 0.5, start: T0 + 3_600_000, prefix: 'ab1', seed: 2 }));
+
+    const dry = await cli(['ab', 'evaluate']);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.json).toMatchObject({ decision: 'promote', applied: null, variants: { A: { version: '1' }, B: { version: '3' } } });
+    expect((await snapshot(mlflow.config)).aliases).toEqual({ prod: '1', staging: '3' });
+
+    const applied = await cli(['ab', 'evaluate', '--apply']);
+    expect(applied.exitCode).toBe(0);
+    const result = applied.json as {
+      decision: string;
+      reason: string;
+      p_value: number;
+      srm_pvalue: number;
+      variants: Record<'A' | 'B', { version: string; requests: number; labeled: number; accuracy: number; ci: { lower: number; upper: number } }>;
+      report_dir: string;
+      mlflow_run_id: string;
+      applied: { action: string; steps: string[] };
+      log: { excluded_predictions: number };
+    };
+    expect(result.decision).toBe('promote');
+    expect(result.reason).toMatch(/^B beats A: accuracy 0\.\d{3} vs 0\.\d{3}, always-valid p = \S+ < alpha 0\.05$/);
+    expect(result.p_value).toBeLessThan(0.05);
+    expect(result.srm_pvalue).toBeGreaterThan(0.001);
+    expect(result.variants.A.requests + result.variants.B.requests).toBe(600);
+    expect(result.variants.A.labeled).toBe(result.variants.A.requests);
+    expect(result.variants.B.accuracy).toBeGreaterThan(result.variants.A.accuracy + 0.1);
+    expect(result.variants.B.ci.lower).toBeLessThan(result.variants.B.accuracy);
+    expect(result.log.excluded_predictions).toBe(before.filter((r) => r.event !== 'feedback').length);
+    expect(result.applied.action).toBe('promoted');
+
+    // The registry: prod moved, the old prod is findable by alias and tag, staging is gone, the split is 0.
+    const state = await snapshot(mlflow.config);
+    expect(state.aliases).toEqual({ previous_prod: '1', prod: '3' });
+    expect(state.tags['3']).toMatchObject({ 'driftgate.decision': 'promoted', 'driftgate.previous_prod': '1', 'driftgate.decision_run_id': result.mlflow_run_id });
+    expect(state.tags['1']).toMatchObject({ 'driftgate.decision': 'replaced', 'driftgate.replaced_by': '3' });
+    expect(split()).toBe(0);
+
+    // The report, on disk and as the MLflow run's artifacts.
+    const report = JSON.parse(readFileSync(path.join(result.report_dir, 'report.json'), 'utf8')) as { decision: string; path: unknown[] };
+    expect(report.decision).toBe('promote');
+    expect(report.path.length).toBeGreaterThan(2);
+    const html = readFileSync(path.join(result.report_dir, 'report.html'), 'utf8');
+    expect(html).toContain('<div class="kind">promote</div>');
+    expect(html).toContain('aria-label="Always-valid p-value as labelled requests came in"');
+    const run = await client.getRun(result.mlflow_run_id);
+    expect(run?.info.status).toBe('FINISHED');
+    expect(run?.data.tags).toEqual(expect.arrayContaining([{ key: 'driftgate.decision', value: 'promote' }, { key: 'driftgate.applied', value: 'promoted' }]));
+    expect(run?.data.metrics?.find((m) => m.key === 'p_value')?.value).toBeCloseTo(result.p_value, 12);
+    expect((await client.listArtifacts(result.mlflow_run_id, 'ab_report')).sort()).toEqual(['ab_report/report.html', 'ab_report/report.json']);
+
+    // Applying again changes nothing.
+    const again = await cli(['ab', 'evaluate', '--apply']);
+    expect(again.json).toMatchObject({ decision: 'continue', applied: { action: 'none' } });
+    expect((await snapshot(mlflow.config)).aliases).toEqual({ previous_prod: '1', prod: '3' });
+  });
+
+  it('rolls back to the replaced prod, and an operator can promote again', async () => {
+    const rollback = await cli(['rollback', '--from', '3']);
+    expect(rollback.exitCode).toBe(0);
+    expect(rollback.json).toMatchObject({ prod: '1', rolled_back: '3', previous_prod: null, changed: true });
+    const retry = await cli(['rollback', '--from', '3']);
+    expect(retry.json).toMatchObject({ prod: '1', changed: false, message: 'version 3 was already rolled back to 1; nothing to do' });
+    const nothing = await cli(['rollback']);
+    expect(nothing.exitCode).toBe(2);
+    expect(nothing.stderr).toBe(
+      'driftgate: nothing to roll back to: prod version 1 has no previous prod (no alias previous_prod, no tag driftgate.previous_prod)\n',
+    );
+    expect((await snapshot(mlflow.config)).tags['3']).toMatchObject({ 'driftgate.decision': 'rolled-back', 'driftgate.rolled_back_to': '1' });
+
+    const promote = await cli(['promote', '--version', '3']);
+    expect(promote.exitCode).toBe(0);
+    expect(promote.json).toMatchObject({ prod: '3', previous_prod: '1', changed: true });
+    expect((await snapshot(mlflow.config)).tags['3']).toMatchObject({ 'driftgate.decision': 'manual-promote' });
+    const missing = await cli(['promote', '--version', '42']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toBe(`driftgate: version 42 of ${MODEL} does not exist in the registry\n`);
+  });
+
+  it('rejects a worse candidate: staging removed, version tagged, split reset', async () => {
+    await new MlflowClient(mlflow.uri).setAlias(MODEL, 'staging', '2');
+    expect((await cli(['ab', 'start', '--split', '0.5'])).json).toMatchObject({ started: true, ab_split_b: 0.5 });
+    appendLog(mlflow.config.router.log_path, served({ A: '3', B: '2', split: 0.5, start: T0 + 7_200_000, prefix: 'ab2', seed: 3 }));
+    const result = await cli(['ab', 'evaluate', '--apply']);
+    expect(result.exitCode).toBe(0);
+    expect(result.json).toMatchObject({ decision: 'reject', variants: { A: { version: '3' }, B: { version: '2' } }, applied: { action: 'rejected' } });
+    expect(result.json.reason).toMatch(/^B is worse than A: /);
+    // Rows of the first test (v1 vs v3) did not leak into this one.
+    expect((result.json.variants as { A: { requests: number }; B: { requests: number } }).A.requests + (result.json.variants as { B: { requests: number } }).B.requests).toBe(600);
+    const state = await snapshot(mlflow.config);
+    expect(state.aliases).toEqual({ previous_prod: '1', prod: '3' });
+    expect(state.tags['2']).toMatchObject({ 'driftgate.decision': 'rejected' });
+    expect(split()).toBe(0);
+    expect(existsSync(path.join(result.json.report_dir as string, 'report.html'))).toBe(true);
+  });
+
+  it('bad input: an explicit --log that matches nothing, and a misplaced option', async () => {
+    const missing = path.join(mlflow.dir, 'nope-*.csv');
+    const result = await cli(['ab', 'evaluate', '--log', missing]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`driftgate: --log: no file matches ${missing}\n`);
+    const misplaced = await cli(['ab', 'status', '--apply']);
+    expect(misplaced.exitCode).toBe(2);
+    expect(misplaced.stderr).toBe('driftgate: ab status: --apply does not apply here (ab evaluate only)\n');
+  });
+});
+
+interface AbView {
+  ab_split_b: number;
+  prod: { version: string | null; state: string };
+  staging: { version: string | null; state: string } | null;
+}
+
+describe('through the router: it serves the test, and follows the decision', () => {
+  const TOKEN = 'ab-e2e-token';
+  let configFile: string;
+
+  it('serves drifted traffic to prod and staging; evaluate --apply promotes; the router follows the new prod', async () => {
+    const client = new MlflowClient(mlflow.uri);
+    // Back to the starting line: v1 prod, v3 (retrained) staging, nothing older.
+    await client.setAlias(MODEL, 'prod', '1');
+    await client.deleteAlias(MODEL, 'previous_prod');
+    await client.setAlias(MODEL, 'staging', '3');
+    const port = await freePort();
+    configFile = writeConfig(
+      mlflow.dir,
+      {
+        mlflow: { tracking_uri: mlflow.uri, model_name: MODEL, experiment: 'driftgate-ab-e2e' },
+        router: { port, ab_split_b: 0, log_path: path.join(mlflow.dir, 'router-predictions.csv'), flush_interval_ms: 100, registry_poll_s: 1, workers: 1 },
+        ab: { reports_dir: path.join(mlflow.dir, 'reports', 'ab-router') },
+      },
+      'router.yaml',
+    );
+    router = startRouter(configFile, port, { DRIFTGATE_ADMIN_TOKEN: TOKEN });
+    const url = router.url;
+    await waitFor<AbView>(`${url}/ab`, (ab) => ab.prod.version === '1' && ab.staging?.version === '3' && ab.staging.state === 'serving', 300_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nrouter output:\n${router?.stderr()}`);
+    });
+    expect((await cli(['ab', 'start'], configFile)).json).toMatchObject({ started: true, ab_split_b: 0.5 });
+    await waitFor<AbView>(`${url}/ab`, (ab) => ab.ab_split_b === 0.5, 30_000);
+
+    const features = mlflow.config.dataset.features.map((f) => f.name);
+    const answers = await sendTraffic(url, traffic.rows, { features, target: 'species', users: 'ab1' });
+    const byVariant = { A: answers.filter((a) => a.variant === 'A'), B: answers.filter((a) => a.variant === 'B') };
+    expect(byVariant.A.every((a) => a.model_version === '1' && a.alias === 'prod')).toBe(true);
+    expect(byVariant.B.every((a) => a.model_version === '3' && a.alias === 'staging')).toBe(true);
+    expect(byVariant.B.length).toBeGreaterThan(200);
+    // The router's predictions are the models' own.
+    answers.forEach((a, i) => expect(a.prediction).toBe(predictions[a.model_version]![i]));
+    // Give the log writer one flush interval (and some) before reading it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const result = await cli(['ab', 'evaluate', '--apply'], configFile);
+    expect(result.exitCode).toBe(0);
+    expect(result.json).toMatchObject({
+      decision: 'promote',
+      variants: { A: { version: '1' }, B: { version: '3', requests: byVariant.B.length, labeled: byVariant.B.length } },
+      log: { malformed_rows: 0, orphan_feedback: 0 },
+      applied: { action: 'promoted' },
+    });
+    // The experiment starts with B's first request: the few A requests logged before it are left out.
+    const A = (result.json.variants as { A: { requests: number; labeled: number } }).A;
+    expect(A.requests).toBe(A.labeled);
+    expect(byVariant.A.length - A.requests).toBeGreaterThanOrEqual(0);
+    expect(byVariant.A.length - A.requests).toBeLessThan(10);
+    expect(split(configFile)).toBe(0);
+
+    // The router follows the registry (polled every second) and the YAML split (watched).
+    await waitFor<AbView>(`${url}/ab`, (ab) => ab.prod.version === '3' && ab.prod.state === 'serving' && ab.staging === null && ab.ab_split_b === 0, 60_000);
+    const after = await sendTraffic(url, traffic.rows.slice(0, 20), { features, target: 'species', users: 'after' });
+    expect(after.every((a) => a.variant === 'A' && a.model_version === '3')).toBe(true);
+  }, 600_000);
+
+  it('rollback: the router goes back to the previous prod', async () => {
+    expect((await cli(['rollback', '--from', '3'], configFile)).json).toMatchObject({ prod: '1', changed: true });
+    await waitFor<AbView>(`${router!.url}/ab`, (ab) => ab.prod.version === '1' && ab.prod.state === 'serving', 60_000);
+    expect((await cli(['promote', '--version', '3'], configFile)).json).toMatchObject({ prod: '3', previous_prod: '1' });
+    await waitFor<AbView>(`${router!.url}/ab`, (ab) => ab.prod.version === '3' && ab.prod.state === 'serving', 60_000);
+  }, 300_000);
+
+  it('reject: a worse candidate served by the router is rejected, and the router drops it', async () => {
+    await new MlflowClient(mlflow.uri).setAlias(MODEL, 'staging', '2');
+    expect((await cli(['ab', 'start'], configFile)).json).toMatchObject({ started: true, staging: '2' });
+    const url = router!.url;
+    await waitFor<AbView>(`${url}/ab`, (ab) => ab.staging?.version === '2' && ab.staging.state === 'serving' && ab.ab_split_b === 0.5, 120_000);
+    const features = mlflow.config.dataset.features.map((f) => f.name);
+    await sendTraffic(url, traffic.rows, { features, target: 'species', users: 'ab2' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const result = await cli(['ab', 'evaluate', '--apply'], configFile);
+    expect(result.json).toMatchObject({ decision: 'reject', variants: { A: { version: '3' }, B: { version: '2' } }, applied: { action: 'rejected' } });
+    await waitFor<AbView>(`${url}/ab`, (ab) => ab.prod.version === '3' && ab.staging === null && ab.ab_split_b === 0, 60_000);
+  }, 600_000);
+});

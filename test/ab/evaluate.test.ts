@@ -1,0 +1,199 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluateAb, type ArmCounts } from '../../src/ab/decide.js';
+import { decisionConfig, evaluateLog, type EvaluationContext } from '../../src/ab/evaluate.js';
+import { checkpointsOf } from '../../src/ab/experiment.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { InputError } from '../../src/errors.js';
+import { appendLog, simulatedRows, writeLog, type LogRow } from '../helpers/ab-log.js';
+import { tempDir, writeConfig } from '../helpers/config.js';
+
+const dir = tempDir('driftgate-ab-eval-');
+
+function setup(patch: Record<string, unknown> = {}, name = 'driftgate.yaml'): Config {
+  return loadConfig(writeConfig(dir, patch, name), {});
+}
+
+function context(config: Config, over: Partial<EvaluationContext> = {}): EvaluationContext {
+  return {
+    config,
+    prod: '3',
+    staging: '4',
+    split: 0.5,
+    logPattern: config.router.log_path,
+    explicitLog: false,
+    now: new Date(Date.UTC(2025, 8, 17, 13)),
+    id: 'test',
+    reportDir: path.join(dir, 'reports', 'test'),
+    log: () => undefined,
+    ...over,
+  };
+}
+
+function logFile(name: string, rows: LogRow[]): string {
+  const file = path.join(dir, name);
+  writeLog(file, rows);
+  return file;
+}
+
+describe('evaluateLog: clear answers when there is nothing to decide', () => {
+  const config = setup();
+  it.each([
+    [{ prod: null }, 'no prod version of driftgate-iris is registered: there is nothing to test a candidate against'],
+    [{ staging: null }, "no staging version of driftgate-iris: no A/B test is running (train a candidate, then 'driftgate ab start')"],
+    [
+      { staging: '3' },
+      "staging and prod both point at version 3 (left over from a promotion that did not finish); 'driftgate ab evaluate --apply' removes the leftover staging",
+    ],
+    [{ split: 0 }, "router.ab_split_b is 0: the A/B test of version 4 has not started, no traffic goes to staging (run 'driftgate ab start')"],
+    [{ split: 1 }, 'router.ab_split_b is 1: all traffic goes to staging, so there is no control arm to compare against'],
+  ] as const)('%o', async (over, reason) => {
+    const e = await evaluateLog(context(config, over));
+    expect(e).toMatchObject({ decision: 'continue', reason, p_value: null, srm_pvalue: null });
+  });
+
+  it('a missing log is an answer, an explicit --log that matches nothing is bad input', async () => {
+    const missing = path.join(dir, 'nothing-here-*.csv');
+    const e = await evaluateLog(context(config, { logPattern: missing }));
+    expect(e.reason).toBe(`no predictions log yet: nothing matches router.log_path ${missing}`);
+    const explicit = evaluateLog(context(config, { logPattern: missing, explicitLog: true }));
+    await expect(explicit).rejects.toBeInstanceOf(InputError);
+    await expect(explicit).rejects.toThrow(`--log: no file matches ${missing}`);
+  });
+
+  it('an empty log', async () => {
+    const file = logFile('empty.csv', []);
+    const e = await evaluateLog(context(config, { logPattern: file }));
+    expect(e).toMatchObject({ decision: 'continue', reason: `the predictions log (${file}) has no rows yet` });
+  });
+
+  it('a log with only the old prod’s traffic', async () => {
+    const file = logFile('prod-only.csv', simulatedRows({ n: 10, splitB: 0, accuracyA: 0.9, accuracyB: 0.9, versionA: '3', versionB: '4' }));
+    const e = await evaluateLog(context(config, { logPattern: file }));
+    expect(e.decision).toBe('continue');
+    expect(e.reason).toBe('no request served by staging version 4 in the log yet (15 rows read, 10 predictions from other versions or from before the test)');
+  });
+
+  it('unknown labels are named, and too many of them stop the decision', async () => {
+    const rows = simulatedRows({ n: 40, splitB: 0.5, accuracyA: 0.9, accuracyB: 0.9, versionA: '3', versionB: '4', classes: ['0', '1'] });
+    const file = logFile('numeric-labels.csv', rows);
+    const e = await evaluateLog(context(config, { logPattern: file }));
+    expect(e.decision).toBe('continue');
+    // Every prediction and every feedback label is outside the classes: 40 + 20 rows.
+    expect(Object.keys(e.log.unknown_labels).sort()).toEqual(['0', '1']);
+    expect(Object.values(e.log.unknown_labels).reduce((a, b) => a + b, 0)).toBe(60);
+    expect(e.reason).toMatch(
+      new RegExp(`^60 of 60 log rows \\(100%\\) are malformed, more than the 1% allowed, so the log is not trusted for a decision \\(first: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: prediction "[01]" is not one of the classes setosa, versicolor, virginica\\); the statistics alone say continue: `),
+    );
+  });
+});
+
+describe('evaluateLog: decisions', () => {
+  const config = setup();
+
+  it('promotes a clear win, with the numbers of the finished statistics', async () => {
+    const rows = simulatedRows({ n: 1200, splitB: 0.5, accuracyA: 0.75, accuracyB: 0.95, versionA: '3', versionB: '4', seed: 7 });
+    const file = logFile('win.csv', rows);
+    const e = await evaluateLog(context(config, { logPattern: file }));
+    expect(e.decision).toBe('promote');
+    expect(e.reason).toMatch(/^B beats A: accuracy 0\.9\d\d vs 0\.7\d\d, always-valid p = .* < alpha 0\.05$/);
+    expect(e.p_value).toBeLessThan(0.05);
+    expect(e.guardrails.srm.passed).toBe(true);
+    // Recompute independently from the arms and the label order of the log.
+    const arm = (v: 'A' | 'B'): ArmCounts => ({ requests: e.variants[v].requests, labeled: e.variants[v].labeled, correct: e.variants[v].correct });
+    expect(e.variants.A.requests + e.variants.B.requests).toBe(1200);
+    expect(e.variants.A.labeled).toBe(e.variants.A.requests);
+    const events = rows
+      .map((r, i) => ({ r, i }))
+      .filter(({ r }) => r.event === 'feedback' || r.label !== undefined)
+      .map(({ r }) => {
+        const prediction = rows.find((x) => x.event !== 'feedback' && x.request_id === r.request_id)!;
+        if (prediction.event === 'feedback') throw new Error('unreachable');
+        return { variant: prediction.variant, correct: prediction.prediction === r.label, ts: Number(r.ts) };
+      })
+      .sort((a, b) => a.ts - b.ts);
+    const expected = evaluateAb({ A: arm('A'), B: arm('B'), checkpoints: checkpointsOf(events, 50) }, decisionConfig(config, 0.5));
+    expect(e.p_better).toBe(expected.decision.pBetter);
+    expect(e.reason).toBe(expected.decision.reason);
+    expect(e.path).toHaveLength(expected.path.length);
+    expect(e.variants.B.ci!.lower).toBeLessThan(e.variants.B.accuracy!);
+    expect(e.variants.B.error_rate).toBeCloseTo(1 - e.variants.B.accuracy!, 12);
+    expect(e.variants.A.latency_ms.p50).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects when B is significantly worse', async () => {
+    const file = logFile('worse.csv', simulatedRows({ n: 1200, splitB: 0.5, accuracyA: 0.95, accuracyB: 0.7, versionA: '3', versionB: '4', seed: 8 }));
+    const e = await evaluateLog(context(config, { logPattern: file }));
+    expect(e.decision).toBe('reject');
+    expect(e.reason).toMatch(/^B is worse than A: accuracy 0\.[67]\d\d vs 0\.9\d\d, always-valid p = .* < alpha 0\.05$/);
+    expect(e.p_value).toBe(e.p_worse);
+  });
+
+  it('rejects a test that reaches max_labeled without a win', async () => {
+    const capped = setup({ ab: { min_labeled: 20, max_labeled: 100 } }, 'capped.yaml');
+    const file = logFile('flat.csv', simulatedRows({ n: 240, splitB: 0.5, accuracyA: 0.9, accuracyB: 0.9, versionA: '3', versionB: '4', seed: 3 }));
+    const e = await evaluateLog(context(capped, { logPattern: file }));
+    expect(e.decision).toBe('reject');
+    expect(e.reason).toMatch(/^no win within the maximum of 100 labelled rows per arm: /);
+  });
+
+  it('waits for labels below min_labeled', async () => {
+    const file = logFile('few.csv', simulatedRows({ n: 60, splitB: 0.5, accuracyA: 0.5, accuracyB: 1, versionA: '3', versionB: '4', seed: 4 }));
+    const e = await evaluateLog(context(config, { logPattern: file }));
+    expect(e.decision).toBe('continue');
+    expect(e.reason).toMatch(/^waiting for labels: A has \d+ and B has \d+ labelled rows, 100 per arm are needed$/);
+    expect(e.guardrails.min_labeled.passed).toBe(false);
+  });
+
+  it('a sample ratio mismatch invalidates a win', async () => {
+    const rows = simulatedRows({ n: 1200, splitB: 0.3, accuracyA: 0.75, accuracyB: 0.95, versionA: '3', versionB: '4', seed: 7 });
+    const file = logFile('srm.csv', rows);
+    const e = await evaluateLog(context(config, { logPattern: file, split: 0.5 }));
+    expect(e.decision).toBe('continue');
+    expect(e.guardrails.srm.passed).toBe(false);
+    expect(e.srm_pvalue).toBeLessThan(0.001);
+    expect(e.reason).toMatch(/^sample ratio mismatch: A got \d+ requests and B \d+, expected 600\.0 and 600\.0 at ab_split_b 0\.5 .*the test is invalid and nothing is promoted$/);
+  });
+
+  it('non-inferiority promotes an equal candidate that a superiority test would not', async () => {
+    const rows = simulatedRows({ n: 3000, splitB: 0.5, accuracyA: 0.9, accuracyB: 0.9, versionA: '3', versionB: '4', seed: 11 });
+    const file = logFile('equal.csv', rows);
+    const superiority = await evaluateLog(context(config, { logPattern: file }));
+    expect(superiority.decision).toBe('continue');
+    const ni = setup({ ab: { mode: 'non-inferiority', margin: 0.05 } }, 'ni.yaml');
+    const e = await evaluateLog(context(ni, { logPattern: file }));
+    expect(e.decision).toBe('promote');
+    expect(e.test.theta0).toBe(-0.05);
+    expect(e.reason).toMatch(/^B is not worse than A by more than the margin 0\.05: /);
+  });
+
+  it('decides on a log with at most 1% malformed rows, not on one with more', async () => {
+    const rows = simulatedRows({ n: 1200, splitB: 0.5, accuracyA: 0.75, accuracyB: 0.95, versionA: '3', versionB: '4', seed: 7 });
+    const file = logFile('noisy.csv', rows);
+    const total = rows.length;
+    const allowed = Math.floor(total * 0.01 / 0.99);
+    const bad = (k: number): LogRow[] => Array.from({ length: k }, (_, i) => ({ ts: 'garbage', request_id: `bad${i}`, variant: 'A', model_version: '3', prediction: 'setosa' }));
+    appendLog(file, bad(allowed));
+    const ok = await evaluateLog(context(config, { logPattern: file }));
+    expect(ok.guardrails.malformed).toMatchObject({ passed: true, rows: allowed });
+    expect(ok.decision).toBe('promote');
+    appendLog(file, bad(2).map((r) => ({ ...r, request_id: `${r.request_id}-more` })));
+    const blocked = await evaluateLog(context(config, { logPattern: file }));
+    expect(blocked.decision).toBe('continue');
+    expect(blocked.statistical_decision).toBe('promote');
+    expect(blocked.reason).toContain(`${allowed + 2} of ${total + allowed + 2} log rows`);
+    expect(blocked.reason).toContain(`(first: ${file}:${total + 2}: ts: expected an ISO-8601 UTC time, got "garbage")`);
+    expect(blocked.reason).toContain('the statistics alone say promote: B beats A');
+  });
+
+  it('reads replica logs together through a glob', async () => {
+    const rows = simulatedRows({ n: 1200, splitB: 0.5, accuracyA: 0.75, accuracyB: 0.95, versionA: '3', versionB: '4', seed: 7 });
+    logFile('replica-1.csv', rows.filter((_, i) => i % 2 === 0));
+    logFile('replica-2.csv', rows.filter((_, i) => i % 2 === 1));
+    const together = await evaluateLog(context(config, { logPattern: path.join(dir, 'replica-*.csv') }));
+    const single = await evaluateLog(context(config, { logPattern: path.join(dir, 'win.csv') }));
+    expect(together.log.files).toHaveLength(2);
+    expect(together.variants).toEqual(single.variants);
+    expect(together.p_better).toBe(single.p_better);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The generated DAGs run end to end in real Airflow 3 (`airflow dags test`, through `driftgate airflow
+ * dags-test`), with the real CLI, real PyCaret training and a real MLflow server. The config lives in a
+ * folder whose name carries quotes, `{{ }}`, `$(…)`, `;`, a newline and non-ASCII text, so every path a
+ * task hands the CLI must arrive unchanged for these runs to succeed.
+ *
+ * Each `dags test` costs 20-45 s on two cores, so three runs cover it all: drift (with a retrain that
+ * fails once after registering), plain data, and an A/B test that B wins.
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DagRunReport } from '../../src/airflow/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { PROJECT_ROOT } from '../../src/project.js';
+import { aliasState } from '../../src/registry/aliases.js';
+import { MlflowClient, versionTag } from '../../src/registry/client.js';
+import { simulatedRows, writeLog } from '../helpers/ab-log.js';
+import { lastJson, runCli } from '../helpers/cli.js';
+import { tempDir, writeConfig } from '../helpers/config.js';
+import { startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
+
+const FIXTURES = path.join(PROJECT_ROOT, 'test', 'airflow', 'fixtures');
+const MODEL = 'airflow-e2e';
+const MINUTES = 60_000;
+
+let mlflow: MlflowFixture;
+let client: MlflowClient;
+const root = tempDir('driftgate-airflow-');
+const dir = path.join(root, `run it's "q" {{ run_id }} $(touch pwned-marker) ; \`touch pwned-marker\` ü\nline two`);
+// ab evaluate reads router.log_path as a glob, so the log's folder avoids * ? [ ] { }.
+const logPath = path.join(root, `live it's "q" $(touch pwned-marker) ; ü`, 'predictions.csv');
+let configFile: string;
+const dags = path.join(root, 'dags');
+const home = path.join(root, 'airflow-home');
+
+async function dagsTest(which: 'monitor' | 'ab', env: Record<string, string | undefined> = {}): Promise<DagRunReport> {
+  const { exitCode, stdout, stderr } = await runCli(['airflow', 'dags-test', which, '--config', configFile, '--dags', dags, '--airflow-home', home, '--json'], {
+    env,
+    timeoutMs: 20 * MINUTES,
+  });
+  if (exitCode !== 0) throw new Error(`driftgate airflow dags-test ${which} exited ${exitCode}:\n${stderr.slice(-4000)}`);
+  return lastJson(stdout) as DagRunReport;
+}
+
+function states(report: DagRunReport): Record<string, string | null> {
+  return Object.fromEntries(report.tasks.map((t) => [t.task_id, t.state]));
+}
+
+function tries(report: DagRunReport, taskId: string): number | undefined {
+  return report.tasks.find((t) => t.task_id === taskId)?.try_number;
+}
+
+async function versions(): Promise<string[]> {
+  return (await client.searchVersions(MODEL)).map((v) => v.version).sort();
+}
+
+beforeAll(async () => {
+  mlflow = await startMlflow();
+  client = new MlflowClient(mlflow.uri);
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(path.dirname(logPath), { recursive: true });
+  copyFileSync(path.join(PROJECT_ROOT, 'data', 'iris.csv'), path.join(dir, 'iris "reference".csv'));
+  configFile = writeConfig(
+    dir,
+    {
+      dataset: { reference: 'iris "reference".csv', current: 'current $(touch pwned-marker).csv' },
+      mlflow: { tracking_uri: mlflow.uri, model_name: MODEL, experiment: MODEL },
+      // A two-model list and 3 folds keep each PyCaret run to seconds.
+      training: { include: ['lr', 'dt'], folds: 3 },
+      router: { log_path: logPath },
+      airflow: { retries: 1, retry_delay_s: 1 },
+    },
+    'driftgate "e2e".yaml',
+  );
+  // The model in prod before the loop starts.
+  const baseline = await runCli(['train', '--trigger', 'manual', '--config', configFile, '--json'], { timeoutMs: 15 * MINUTES });
+  expect(baseline.exitCode, baseline.stderr).toBe(0);
+  expect(lastJson(baseline.stdout)).toMatchObject({ version: '1', alias: 'prod' });
+}, 20 * MINUTES);
+
+afterAll(async () => mlflow?.stop());
+
+describe('generated DAGs under airflow dags test', () => {
+  it('monitor, drifted data: retrains once although the first retrain attempt dies after registering, then opens the A/B test', async () => {
+    const drifted = await runCli(['data', 'drifted', '--config', configFile]);
+    expect(drifted.exitCode, drifted.stderr).toBe(0);
+
+    const report = await dagsTest('monitor', { NODE_OPTIONS: `--import=${pathToFileURL(path.join(FIXTURES, 'fail-first-retrain.mjs')).href}` });
+    expect(report.state).toBe('success');
+    expect(states(report)).toEqual({ branch_on_drift: 'success', check_drift: 'success', no_drift: 'skipped', retrain: 'success', start_ab: 'success' });
+    expect(tries(report, 'retrain')).toBe(2);
+
+    const drift = report.xcom.check_drift as { drift_detected: boolean; report_dir: string };
+    expect(drift.drift_detected).toBe(true);
+    expect(path.dirname(drift.report_dir)).toBe(path.join(dir, 'reports', 'drift'));
+    // The second attempt found the version the first one registered for this Airflow run.
+    expect(report.xcom.retrain).toMatchObject({ model_name: MODEL, version: '2', alias: 'staging', reused: true });
+    expect(report.xcom.start_ab).toMatchObject({ started: true, ab_split_b: 0.5 });
+
+    expect(await versions()).toEqual(['1', '2']);
+    expect(await aliasState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2' });
+    const version = await client.getVersion(MODEL, '2');
+    expect(version && versionTag(version, 'driftgate.orchestrator_run_id')).toBe(report.run_id);
+    expect(version && versionTag(version, 'driftgate.trigger')).toBe('drift');
+    expect(loadConfig(configFile, {}).router.ab_split_b).toBe(0.5);
+  }, 30 * MINUTES);
+
+  it('monitor, plain data: no drift, training skipped, no new version', async () => {
+    const plain = await runCli(['data', 'plain', '--config', configFile, '--out', loadConfig(configFile, {}).dataset.current ?? '']);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+
+    const report = await dagsTest('monitor');
+    expect(report.state).toBe('success');
+    expect(states(report)).toEqual({ branch_on_drift: 'success', check_drift: 'success', no_drift: 'success', retrain: 'skipped', start_ab: 'skipped' });
+    expect(report.xcom.check_drift).toMatchObject({ drift_detected: false });
+    expect(report.xcom.retrain).toBeUndefined();
+    expect(await versions()).toEqual(['1', '2']);
+    expect(await aliasState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2' });
+  }, 30 * MINUTES);
+
+  it('A/B, a log where B is clearly better: promotes staging to prod', async () => {
+    writeLog(logPath, simulatedRows({ n: 1200, splitB: 0.5, accuracyA: 0.75, accuracyB: 0.95, versionA: '1', versionB: '2', seed: 7, start: Date.now() }));
+
+    const report = await dagsTest('ab');
+    expect(report.state).toBe('success');
+    expect(states(report)).toEqual({ ab_evaluate: 'success', branch_on_decision: 'success', promoted: 'success', rejected: 'skipped', wait_for_data: 'skipped' });
+    expect(report.xcom.ab_evaluate).toMatchObject({ decision: 'promote' });
+    expect(await aliasState(client, loadConfig(configFile, {}))).toEqual({ prod: '2', staging: null });
+    expect(loadConfig(configFile, {}).router.ab_split_b).toBe(0);
+  }, 30 * MINUTES);
+
+  it('ran none of the shell text in the folder names', () => {
+    for (const where of [PROJECT_ROOT, root, dir, path.dirname(logPath)]) expect(existsSync(path.join(where, 'pwned-marker'))).toBe(false);
+  });
+});

@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+
+import { describe, expect, it } from 'vitest';
+
+import { InputError } from '../../src/errors.js';
+import { chiSquareTest } from '../../src/drift/chi-square-test.js';
+import {
+  binIndex,
+  histogram,
+  histogramSorted,
+  linspace,
+  quantileEdges,
+  quantileSorted,
+  sortedCopy,
+  sturgesEdges,
+} from '../../src/drift/histogram.js';
+import { countCategories, fillZeroShares, psiCategorical, psiFromShares, psiNumeric } from '../../src/drift/psi.js';
+
+/** JSON has no infinities: the generator writes them as strings. */
+type Num = number | 'Infinity' | '-Infinity';
+
+// Reference values from python/tools/gen_drift_vectors.py (numpy 1.26.4, scipy 1.11.4, Evidently's PSI rules).
+interface PsiVectors {
+  histogram: { name: string; data: Num[]; edges: Num[]; counts: number[] }[];
+  quantile: { name: string; data: Num[]; q: number[]; values: Num[] }[];
+  psi: {
+    name: string;
+    ref: Num[];
+    cur: Num[];
+    binning: 'sturges' | 'quantile';
+    quantileBins: number;
+    psi: Num;
+    kind: 'sturges' | 'quantile' | 'values';
+    edges: Num[] | null;
+    values: Num[] | null;
+    referenceCounts: number[];
+    currentCounts: number[];
+    referenceShares: Num[];
+    currentShares: Num[];
+  }[];
+  categorical: {
+    name: string;
+    ref: Record<string, number>;
+    cur: Record<string, number>;
+    categories: string[];
+    psi: Num;
+    statistic: Num;
+    pvalue: Num;
+  }[];
+}
+
+const vectors = JSON.parse(readFileSync(new URL('../fixtures/drift-vectors.json', import.meta.url), 'utf8')) as PsiVectors;
+
+function num(value: Num): number {
+  return value === 'Infinity' ? Infinity : value === '-Infinity' ? -Infinity : value;
+}
+
+function floats(values: readonly Num[]): Float64Array {
+  return Float64Array.from(values, num);
+}
+
+/** PSI and shares to 1e-9 absolute. */
+function expectClose(actual: number, expected: Num, label: string, tolerance = 1e-9): void {
+  const e = num(expected);
+  if (!Number.isFinite(e)) {
+    expect(actual, label).toBe(e);
+    return;
+  }
+  expect(Math.abs(actual - e), `${label}: got ${actual}, expected ${e}`).toBeLessThanOrEqual(tolerance);
+}
+
+/** Probabilities to 1e-6 relative; exact 0 and 1 must match exactly. */
+function expectProbability(actual: number, expected: Num, label: string): void {
+  const e = num(expected);
+  if (e === 0 || e === 1) {
+    expect(actual, label).toBe(e);
+    return;
+  }
+  expect(Math.abs(actual - e), `${label}: got ${actual}, expected ${e}`).toBeLessThanOrEqual(1e-6 * Math.abs(e));
+}
+
+/** A category sample from counts, interleaved so nothing depends on input order. */
+function expand(counts: Record<string, number>): string[] {
+  const grouped = Object.entries(counts).flatMap(([category, count]) => Array<string>(count).fill(category));
+  // Stepping by a prime that does not divide the length visits every index once.
+  return grouped.map((_, i) => grouped[(i * 7919) % grouped.length]!);
+}
+
+describe('sturges edges and membership against np.histogram(data, bins="sturges")', () => {
+  it.each(vectors.histogram.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const data = floats(c.data);
+    const sorted = sortedCopy(data);
+    const edges = sturgesEdges(sorted[0]!, sorted[sorted.length - 1]!, sorted.length);
+    expect(edges).toEqual(c.edges.map(num));
+    expect(histogramSorted(sorted, edges)).toEqual(c.counts);
+    expect(histogram(data, edges)).toEqual(c.counts);
+  });
+});
+
+describe('np.quantile (linear)', () => {
+  it.each(vectors.quantile.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const sorted = sortedCopy(floats(c.data));
+    expect(c.q.map((q) => quantileSorted(sorted, q))).toEqual(c.values.map(num));
+  });
+});
+
+describe('histogram helpers', () => {
+  it('linspace matches np.linspace, stop exact', () => {
+    expect(linspace(0, 1, 4)).toEqual([0, 1 / 3, 2 / 3, 1]);
+    expect(linspace(-0.5, 0.5, 2)).toEqual([-0.5, 0.5]);
+  });
+
+  it.each([
+    ['below the first edge', -1, -1],
+    ['on the first edge', 0, 0],
+    ['on an inner edge: the upper bin', 1, 1],
+    ['inside the last bin', 2.5, 2],
+    ['on the last edge: the last bin is closed', 3, 2],
+    ['above the last edge', 3.5, -1],
+    ['NaN', Number.NaN, -1],
+  ])('binIndex %s', (_name, x, bin) => {
+    expect(binIndex(x, [0, 1, 2, 3])).toBe(bin);
+  });
+
+  it('quantile edges are open-ended and collapse duplicates', () => {
+    const sorted = Float64Array.of(0, 0, 0, 0, 0, 0, 0, 1, 2, 3);
+    expect(quantileEdges(sorted, 4)).toEqual([-Infinity, 0, 0.75, Infinity]);
+    expect(() => quantileEdges(sorted, 1)).toThrow('quantile bins: expected an integer ≥ 2, got 1');
+  });
+});
+
+describe('psiNumeric against Evidently get_binned_data + psi', () => {
+  it.each(vectors.psi.map((c) => [c.name, c] as const))('%s', (name, c) => {
+    const ref = floats(c.ref);
+    const cur = floats(c.cur);
+    const result = psiNumeric(ref, cur, { binning: c.binning, quantileBins: c.quantileBins });
+    expectClose(result.psi, c.psi, `${name} psi`);
+    expect(result.kind).toBe(c.kind);
+    expect(result.edges).toEqual(c.edges === null ? null : c.edges.map(num));
+    expect(result.values).toEqual(c.values === null ? null : c.values.map(num));
+    expect(result.referenceCounts).toEqual(c.referenceCounts);
+    expect(result.currentCounts).toEqual(c.currentCounts);
+    result.referenceShares.forEach((s, i) => expectClose(s, c.referenceShares[i]!, `${name} reference share ${i}`, 1e-15));
+    result.currentShares.forEach((s, i) => expectClose(s, c.currentShares[i]!, `${name} current share ${i}`, 1e-15));
+    const presorted = psiNumeric(sortedCopy(ref), sortedCopy(cur), { binning: c.binning, quantileBins: c.quantileBins, sorted: true });
+    expect(presorted).toEqual(result);
+  });
+
+  it('rejects empty and non-finite samples', () => {
+    expect(() => psiNumeric(new Float64Array(0), Float64Array.of(1))).toThrow(InputError);
+    expect(() => psiNumeric(Float64Array.of(1), Float64Array.of(Number.NaN))).toThrow('current: expected finite numbers, got NaN');
+  });
+});
+
+describe('categorical PSI and chi-square against Evidently + scipy.stats.chisquare', () => {
+  it.each(vectors.categorical.map((c) => [c.name, c] as const))('%s', (name, c) => {
+    const counts = countCategories(expand(c.ref), expand(c.cur));
+    expect(counts.categories).toEqual(c.categories);
+    expectClose(psiCategorical(counts).psi, c.psi, `${name} psi`);
+    const test = chiSquareTest(counts);
+    const statistic = num(c.statistic);
+    if (Number.isFinite(statistic)) expect(Math.abs(test.statistic - statistic)).toBeLessThanOrEqual(1e-9 * Math.max(1, statistic));
+    else expect(test.statistic).toBe(statistic);
+    expectProbability(test.pvalue, c.pvalue, `${name} pvalue`);
+    expect(test.df).toBe(c.categories.length - 1);
+  });
+
+  it('one shared category cannot drift: p = 1 where scipy answers NaN (df = 0)', () => {
+    const test = chiSquareTest(countCategories(['a', 'a'], ['a']));
+    expect(test).toEqual({ statistic: 0, pvalue: 1, df: 0, expected: [1] });
+  });
+
+  it('counts every category of either side', () => {
+    expect(countCategories(['b', 'a', 'b'], ['c', 'a'])).toEqual({
+      categories: ['a', 'b', 'c'],
+      referenceCounts: [1, 2, 0],
+      currentCounts: [1, 0, 1],
+      nReference: 3,
+      nCurrent: 2,
+    });
+    expect(() => countCategories([], ['a'])).toThrow('reference: expected at least one value, got none');
+  });
+});
+
+describe('zero shares and the PSI sum', () => {
+  it.each([
+    ['fills with 1e-4 when the smallest share is larger', [0, 5, 5], 10, [1e-4, 0.5, 0.5]],
+    ['fills with min/1e6 when the smallest share is ≤ 1e-4', [0, 1, 9999], 10000, [1e-4 / 1e6, 1e-4, 0.9999]],
+    ['leaves nonzero shares alone', [2, 2], 4, [0.5, 0.5]],
+  ])('%s', (_name, counts, total, shares) => {
+    expect(fillZeroShares(counts, total)).toEqual(shares);
+  });
+
+  it('is zero for equal shares and symmetric', () => {
+    expect(psiFromShares([0.2, 0.8], [0.2, 0.8])).toBe(0);
+    expect(psiFromShares([0.2, 0.8], [0.5, 0.5])).toBeCloseTo(psiFromShares([0.5, 0.5], [0.2, 0.8]), 15);
+    expect(() => psiFromShares([1], [0.5, 0.5])).toThrow('PSI shares: expected equal bin counts, got 1 and 2');
+  });
+});

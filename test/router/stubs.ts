@@ -1,0 +1,91 @@
+/** In-process stand-ins for the worker pool, the registry and the log, for app.inject() tests. */
+import type { ModelVersion } from '../../src/registry/index.js';
+import type { LoadedModel, ModelSpec, Row, RowPrediction, WorkerInfo } from '../../src/python/worker-pool.js';
+import { WorkerPoolError } from '../../src/python/worker-pool.js';
+import type { FeedbackRecord, LogSink, PredictionRecord } from '../../src/router/prediction-log.js';
+import type { AliasRegistry, ModelPool } from '../../src/router/model-set.js';
+
+export const CLASSES = ['setosa', 'versicolor', 'virginica'];
+
+/** Predicts from petal_length (the third column) so answers are checkable; version "n" adds n/100 to setosa. */
+export function stubPredict(version: string, row: Row): RowPrediction {
+  const petal = Number(row[2]);
+  const prediction = petal < 2.5 ? 'setosa' : petal < 5 ? 'versicolor' : 'virginica';
+  const bump = Number(version) / 100;
+  const probabilities = Object.fromEntries(CLASSES.map((c) => [c, c === prediction ? 0.9 - bump : c === 'setosa' ? 0.05 + bump : 0.05]));
+  return { prediction, probabilities };
+}
+
+export class StubPool implements ModelPool {
+  readonly loaded = new Set<string>();
+  readonly calls: { key: string; rows: number }[] = [];
+  readonly unloaded: string[] = [];
+  /** Versions whose load fails with a model error. */
+  readonly broken = new Set<string>();
+  /** When set, loads wait for this promise (to observe the old version serving meanwhile). */
+  gate: Promise<void> | null = null;
+  classes = CLASSES;
+  inflight = 0;
+
+  async load(spec: ModelSpec): Promise<LoadedModel> {
+    if (this.gate) await this.gate;
+    if (this.broken.has(spec.key)) throw new WorkerPoolError('model-error', `loading ${spec.uri} failed: OSError: no such artifact`);
+    this.loaded.add(spec.key);
+    return { key: spec.key, classes: this.classes, features: spec.columns.map((c) => c.name), loadMs: 5, source: 'registry' };
+  }
+
+  async unload(key: string): Promise<void> {
+    this.loaded.delete(key);
+    this.unloaded.push(key);
+  }
+
+  async predict(key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+    if (!this.loaded.has(key)) throw new WorkerPoolError('no-worker', `no inference worker has model ${key} loaded`);
+    this.calls.push({ key, rows: rows.length });
+    this.inflight += 1;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.inflight -= 1;
+    return rows.map((row) => stubPredict(key, row));
+  }
+
+  serves(key: string): boolean {
+    return this.loaded.has(key);
+  }
+
+  hasIdle(key: string): boolean {
+    return this.loaded.has(key);
+  }
+
+  onIdle(): void {}
+
+  info(): WorkerInfo[] {
+    return [
+      { slot: 0, pid: 1000, state: 'ready', models: [...this.loaded], inflight: 0 },
+      { slot: 1, pid: 1001, state: 'ready', models: [...this.loaded], inflight: 0 },
+    ];
+  }
+}
+
+export class StubRegistry implements AliasRegistry {
+  aliases: Record<string, string> = {};
+  down: string | null = null;
+
+  async getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null> {
+    if (this.down) throw new Error(this.down);
+    const version = this.aliases[alias];
+    return version === undefined ? null : { name, version };
+  }
+}
+
+export class ArraySink implements LogSink {
+  readonly predictions: PredictionRecord[] = [];
+  readonly feedback: FeedbackRecord[] = [];
+
+  appendPrediction(record: PredictionRecord): void {
+    this.predictions.push(record);
+  }
+
+  appendFeedback(record: FeedbackRecord): void {
+    this.feedback.push(record);
+  }
+}
