@@ -1,5 +1,6 @@
 /** What every `driftgate <command>` module exports; main.ts owns parsing, config, output and exit codes. */
 import type { Config, Env } from '../config/index.js';
+import { UsageError } from '../errors.js';
 
 export type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean; description: string; valueName?: string };
 
@@ -36,4 +37,12 @@ export interface Command {
 export function stringOption(values: CommandContext['values'], name: string): string | undefined {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** A positive whole-number flag; a bad value is a usage error naming the flag. */
+export function positiveIntOption(values: CommandContext['values'], name: string, fallback: number): number {
+  const text = stringOption(values, name);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--${name}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return Number(text);
 }

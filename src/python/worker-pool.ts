@@ -4,7 +4,7 @@
  * version. A worker that dies is restarted with backoff and reloads its models; its in-flight
  * batches are retried once on another worker, or fail with a WorkerPoolError, never hang.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -109,6 +109,32 @@ interface Pending {
 }
 
 const STDERR_TAIL = 40;
+const CACHE_PREFIX = 'driftgate-models-';
+
+/** Model caches left by routers that were killed (kill -9 skips the cleanup). */
+function removeOrphanCaches(): void {
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^driftgate-models-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || processExists(pid)) continue;
+    rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, it is just not ours.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 // A worker that served this long before dying starts the backoff over.
 const HEALTHY_AFTER_MS = 30_000;
 
@@ -285,8 +311,9 @@ export class WorkerPool {
   start(logger: PoolLogger): void {
     this.logger = logger;
     // A restarted worker reloads its models from here even when MLflow is down; one folder per
-    // router process, so nothing is shared with (or left stale for) another one.
-    this.cacheDir = mkdtempSync(path.join(os.tmpdir(), 'driftgate-models-'));
+    // router process, so nothing is shared with another one.
+    removeOrphanCaches();
+    this.cacheDir = mkdtempSync(path.join(os.tmpdir(), `${CACHE_PREFIX}${process.pid}-`));
     for (let slot = 0; slot < this.workers.length; slot++) this.spawn(slot);
   }
 

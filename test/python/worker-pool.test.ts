@@ -3,7 +3,8 @@
  * worker that speaks python/worker.py's protocol without loading MLflow, so each case takes
  * milliseconds. The real worker with real MLflow models is exercised in test/router/serve.test.ts.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -135,6 +136,19 @@ describe('WorkerPool', () => {
     const answered = await slow.then(() => Date.now());
     expect(await unloaded).toBeGreaterThanOrEqual(answered);
     expect(pool.serves('1')).toBe(false);
+  });
+
+  it('removes the model caches of killed routers when it starts, and keeps those of live ones', async () => {
+    // pid_max is at most 2^22: this pid can never exist. pid 1 always does.
+    const orphan = path.join(os.tmpdir(), 'driftgate-models-4194305-test');
+    const live = path.join(os.tmpdir(), 'driftgate-models-1-test');
+    mkdirSync(orphan, { recursive: true });
+    mkdirSync(live, { recursive: true });
+    const { pool } = await startPool();
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(path.basename(pool.cacheDir)).toMatch(new RegExp(`^driftgate-models-${process.pid}-`));
+    rmSync(live, { recursive: true });
   });
 
   it('close() stops the workers and removes the model cache', async () => {

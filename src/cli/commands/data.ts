@@ -4,13 +4,7 @@ import { readCsv } from '../../data/table.js';
 import { IRIS_DRIFT, makeBatch, parseShift, type Shift } from '../../data/drifted.js';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs-atomic.js';
-import { stringOption, type Command } from '../command.js';
-
-function positiveInt(text: string | undefined, flag: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
+import { positiveIntOption, stringOption, type Command } from '../command.js';
 
 const command: Command = {
   summary: 'Write a seeded, labelled batch for demos and tests: drifted (shifted features) or plain',
@@ -41,8 +35,8 @@ const command: Command = {
     if (!out) throw new UsageError(`data ${kind}: expected --out PATH${kind === 'drifted' ? ' (dataset.current is not set)' : ''}`);
     const reference = await readCsv(config.dataset.reference);
     const rows = makeBatch(config, reference, {
-      rows: positiveInt(stringOption(values, 'rows'), '--rows', 300),
-      seed: positiveInt(stringOption(values, 'seed'), '--seed', 7),
+      rows: positiveIntOption(values, 'rows', 300),
+      seed: positiveIntOption(values, 'seed', 7),
       shifts,
       noise,
     });

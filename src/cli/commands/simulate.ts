@@ -2,13 +2,7 @@ import { readCsv, requireColumns } from '../../data/table.js';
 import { IRIS_DRIFT, makeBatch, parseShift } from '../../data/drifted.js';
 import { UsageError } from '../../errors.js';
 import { sendTraffic } from '../../simulate/traffic.js';
-import { stringOption, type Command } from '../command.js';
-
-function intOption(text: string | undefined, flag: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
+import { positiveIntOption, stringOption, type Command } from '../command.js';
 
 const command: Command = {
   summary: 'Send traffic to the router: N requests from M users, plain or drifted, labels inline or as feedback',
@@ -31,8 +25,8 @@ const command: Command = {
     if (labels !== 'inline' && labels !== 'feedback' && labels !== 'none') {
       throw new UsageError(`--labels: expected inline, feedback or none, got ${JSON.stringify(labels)}`);
     }
-    const requests = intOption(stringOption(values, 'requests'), '--requests', 500);
-    const seed = intOption(stringOption(values, 'seed'), '--seed', 1);
+    const requests = positiveIntOption(values, 'requests', 500);
+    const seed = positiveIntOption(values, 'seed', 1);
     const source = await readCsv(stringOption(values, 'data') ?? config.dataset.reference);
     requireColumns(source, [...config.dataset.features.map((f) => f.name), config.dataset.target]);
     const shifts = ((values.shift as string[] | undefined) ?? []).map(parseShift);
@@ -44,8 +38,8 @@ const command: Command = {
     const result = await sendTraffic(config, {
       baseUrl,
       requests,
-      users: intOption(stringOption(values, 'users'), '--users', 200),
-      concurrency: intOption(stringOption(values, 'concurrency'), '--concurrency', 16),
+      users: positiveIntOption(values, 'users', 200),
+      concurrency: positiveIntOption(values, 'concurrency', 16),
       rows,
       labels,
       seed,
