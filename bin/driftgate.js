@@ -14,6 +14,8 @@ if (major < 24 && existsSync(pinned)) {
     process.exitCode = code ?? (signal ? 128 : 1);
   });
 } else {
+  // Cache compiled code between runs: most commands are short-lived processes.
+  (await import('node:module')).enableCompileCache?.();
   const { main } = await import('../dist/src/cli/main.js');
   process.exitCode = await main(process.argv.slice(2));
 }
