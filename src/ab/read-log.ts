@@ -82,7 +82,8 @@ function hasGlobMagic(pattern: string): boolean {
 
 /** The files a log path or glob names, sorted so every read sees them in the same order. */
 export async function resolveLogFiles(pattern: string): Promise<string[]> {
-  if (!hasGlobMagic(pattern)) return existsSync(pattern) && statSync(pattern).isFile() ? [pattern] : [];
+  // A file that exists is taken literally, even when its name has glob characters ([, {, *).
+  if (!hasGlobMagic(pattern) || existsSync(pattern)) return existsSync(pattern) && statSync(pattern).isFile() ? [pattern] : [];
   const found: string[] = [];
   for await (const file of glob(pattern)) if (statSync(file).isFile()) found.push(file);
   return found.sort();

@@ -23,7 +23,9 @@ export function isGlob(pattern: string): boolean {
 /** The files of a path or glob; a missing file or a glob without matches is an InputError. */
 export async function resolveInput(pattern: string, cwd = process.cwd()): Promise<InputFiles> {
   const absolute = path.resolve(cwd, pattern);
-  if (!isGlob(absolute)) {
+  // A file that exists is taken literally, even when its name has glob characters ([, {, *).
+  const literal = (await stat(absolute).catch(() => null)) !== null;
+  if (!isGlob(absolute) || literal) {
     let info;
     try {
       info = await stat(absolute);
@@ -45,6 +47,6 @@ export async function resolveInput(pattern: string, cwd = process.cwd()): Promis
 
 /** The input as messages name it: the file, or the glob and how many files it matched. */
 export function describeInput(input: InputFiles): string {
-  if (input.files.length === 1 && !isGlob(input.pattern)) return input.files[0]!;
+  if (input.files.length === 1 && (input.files[0] === input.pattern || !isGlob(input.pattern))) return input.files[0]!;
   return `${input.pattern} (${input.files.length} file${input.files.length === 1 ? '' : 's'})`;
 }

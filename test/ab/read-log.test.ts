@@ -108,6 +108,9 @@ describe('resolveLogFiles', () => {
     expect(await resolveLogFiles(path.join(replicas, 'other.txt'))).toEqual([path.join(replicas, 'other.txt')]);
     expect(await resolveLogFiles(path.join(replicas, 'missing.csv'))).toEqual([]);
     expect(await resolveLogFiles(path.join(replicas, 'nothing-*.csv'))).toEqual([]);
+    // An existing file whose name has glob characters is taken literally.
+    writeFileSync(path.join(replicas, 'predictions-[1].csv'), '');
+    expect(await resolveLogFiles(path.join(replicas, 'predictions-[1].csv'))).toEqual([path.join(replicas, 'predictions-[1].csv')]);
   });
 
   it('joins feedback written by one replica to a prediction in another', async () => {

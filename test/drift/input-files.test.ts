@@ -34,6 +34,14 @@ describe('resolveInput', () => {
     await expect(resolveInput(none)).rejects.toThrow(`${none}: no files match`);
   });
 
+  it('an existing file whose name has glob characters is taken literally', async () => {
+    const odd = path.join(dir, 'logs', 'run[1]{a}.csv');
+    writeFileSync(odd, 'x\n1\n');
+    const input = await resolveInput(odd);
+    expect(input.files).toEqual([odd]);
+    expect(describeInput(input)).toBe(odd);
+  });
+
   it('knows a glob when it sees one', () => {
     expect(['a/*.csv', 'a/b?.csv', 'a/[ab].csv', 'a/{x,y}.csv'].map(isGlob)).toEqual([true, true, true, true]);
     expect(isGlob('/plain/path.csv')).toBe(false);
