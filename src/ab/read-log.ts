@@ -4,11 +4,12 @@
  * problem instead of stopping the read. Several router replicas write their own files, so the
  * configured path may be a glob; all matching files are read together.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { glob } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { parse, type CsvError } from 'csv-parse';
 import type { Config } from '../config/index.js';
 import { InputError } from '../errors.js';
+import { expandsAsGlob, globFiles } from '../fs-glob.js';
 
 export type Variant = 'A' | 'B';
 
@@ -76,17 +77,10 @@ export function logSchema(config: Config): LogSchema {
   };
 }
 
-function hasGlobMagic(pattern: string): boolean {
-  return /[*?[\]{}]/.test(pattern);
-}
-
 /** The files a log path or glob names, sorted so every read sees them in the same order. */
 export async function resolveLogFiles(pattern: string): Promise<string[]> {
-  // A file that exists is taken literally, even when its name has glob characters ([, {, *).
-  if (!hasGlobMagic(pattern) || existsSync(pattern)) return existsSync(pattern) && statSync(pattern).isFile() ? [pattern] : [];
-  const found: string[] = [];
-  for await (const file of glob(pattern)) if (statSync(file).isFile()) found.push(file);
-  return found.sort();
+  if (await expandsAsGlob(pattern)) return globFiles(pattern);
+  return (await stat(pattern).catch(() => null))?.isFile() ? [pattern] : [];
 }
 
 const ISO_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;

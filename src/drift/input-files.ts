@@ -3,9 +3,12 @@
  * `logs/predictions-*.csv`): the files it stands for, read together.
  */
 
-import { glob, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.js';
+import { expandsAsGlob, globFiles, isGlob } from '../fs-glob.js';
+
+export { isGlob } from '../fs-glob.js';
 
 export interface InputFiles {
   /** What the user or the config wrote, resolved against the working directory. */
@@ -14,18 +17,10 @@ export interface InputFiles {
   files: string[];
 }
 
-const GLOB_MAGIC = /[*?[\]{}]/;
-
-export function isGlob(pattern: string): boolean {
-  return GLOB_MAGIC.test(pattern);
-}
-
 /** The files of a path or glob; a missing file or a glob without matches is an InputError. */
 export async function resolveInput(pattern: string, cwd = process.cwd()): Promise<InputFiles> {
   const absolute = path.resolve(cwd, pattern);
-  // A file that exists is taken literally, even when its name has glob characters ([, {, *).
-  const literal = (await stat(absolute).catch(() => null)) !== null;
-  if (!isGlob(absolute) || literal) {
+  if (!(await expandsAsGlob(absolute))) {
     let info;
     try {
       info = await stat(absolute);
@@ -35,13 +30,8 @@ export async function resolveInput(pattern: string, cwd = process.cwd()): Promis
     if (info.isDirectory()) throw new InputError(`${absolute}: expected a CSV file, got a directory`);
     return { pattern: absolute, files: [absolute] };
   }
-  const files: string[] = [];
-  for await (const entry of glob(absolute, { withFileTypes: true })) {
-    const file = path.join(entry.parentPath, entry.name);
-    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(file).catch(() => null))?.isFile())) files.push(file);
-  }
+  const files = await globFiles(absolute);
   if (files.length === 0) throw new InputError(`${absolute}: no files match`, { code: 'INPUT_NOT_FOUND' });
-  files.sort();
   return { pattern: absolute, files };
 }
 

@@ -1,44 +1,23 @@
 /** A real `driftgate serve` for A/B end-to-end tests, and a client that sends labelled traffic to it. */
-import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
-import { CLI_BIN, NODE_BIN, PROJECT_ROOT } from '../../src/project.js';
+import { getJson, startRouter as startRouterProcess } from './serve-process.js';
 
 export interface Router {
   url: string;
-  child: ResultPromise;
   stderr: () => string;
   stop: () => Promise<void>;
 }
 
 export function startRouter(configFile: string, port: number, env: Record<string, string> = {}): Router {
-  const child = execa(NODE_BIN, [CLI_BIN, 'serve', '--config', configFile], {
-    cwd: PROJECT_ROOT,
-    env: { DRIFTGATE_CONFIG: undefined, MLFLOW_TRACKING_URI: undefined, DRIFTGATE_LOG_PATH: undefined, DRIFTGATE_ROUTER_PORT: undefined, ...env },
-    reject: false,
-    stdin: 'ignore',
-    stderr: 'pipe',
-    buffer: { stdout: true, stderr: false },
-  });
-  const lines: string[] = [];
-  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
-    lines.push(line);
-    if (lines.length > 400) lines.shift();
-  });
+  const router = startRouterProcess(configFile, port, env);
   return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    stderr: () => lines.join('\n'),
+    url: router.url,
+    stderr: () => router.stderr.join('\n'),
     stop: async () => {
-      child.kill('SIGTERM');
-      await child;
+      router.kill('SIGTERM');
+      await router.exited;
     },
   };
-}
-
-export async function getJson<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-  return { status: response.status, body: (await response.json()) as T };
 }
 
 /** Poll `url` until `accept` likes the JSON body (status 200); the last answer is in the error. */

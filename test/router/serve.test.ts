@@ -28,7 +28,7 @@ import {
   waitReady,
   type RouterProcess,
   type Sample,
-} from './serve-process.js';
+} from '../helpers/serve-process.js';
 
 const TOKEN = 'serve-test-token';
 const SEED = 'driftgate';

@@ -7,7 +7,7 @@ import { DriftgateError } from '../../src/errors.js';
 import { ENVIRONMENTS, venvPython } from '../../src/python/bootstrap.js';
 import { aliasState } from '../../src/registry/aliases.js';
 import { MlflowClient, type ModelVersion } from '../../src/registry/client.js';
-import { train } from '../../src/train/train.js';
+import { train, type TrainResult } from '../../src/train/train.js';
 import { lastJson, runCli } from '../helpers/cli.js';
 import { writeConfig } from '../helpers/config.js';
 import { mlflowApi, startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
@@ -34,15 +34,7 @@ async function versions(): Promise<ModelVersion[]> {
   return client.searchVersions(MODEL);
 }
 
-interface TrainJson {
-  run_id: string;
-  model_name: string;
-  version: string;
-  best_model: string;
-  metrics: { cv: Record<string, number>; holdout: Record<string, number> };
-  alias: string | null;
-  gate: string;
-}
+type TrainJson = TrainResult;
 
 describe('driftgate train (real PyCaret, real MLflow)', () => {
   let first: TrainJson;

@@ -2,13 +2,7 @@ import { UsageError } from '../../errors.js';
 import { formatNumber } from '../../drift/report-html.js';
 import { jsonSafe, type DriftResult } from '../../drift/report-json.js';
 import { LOG_SOURCE, runDrift } from '../../drift/run-drift.js';
-import { stringOption, type Command } from '../command.js';
-
-function positiveInt(text: string | undefined, flag: string): number | null {
-  if (text === undefined) return null;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
+import { positiveIntOption, stringOption, type Command } from '../command.js';
 
 function humanSummary(result: DriftResult): string {
   if (result.status === 'insufficient_data') return `no drift decision: ${result.reason} (exit 0, status insufficient_data)`;
@@ -68,7 +62,7 @@ const command: Command = {
     const result = await runDrift(config, {
       reference: stringOption(values, 'reference') ?? null,
       current,
-      window: positiveInt(stringOption(values, 'window'), '--window'),
+      window: values.window === undefined ? null : positiveIntOption(values, 'window', 0),
       since: stringOption(values, 'since') ?? null,
       log,
       signal,

@@ -1,4 +1,4 @@
-/** A real `driftgate serve` process and a small closed-loop load generator, for serve.test.ts. */
+/** A real `driftgate serve` process and a small closed-loop load generator, for the router and A/B tests. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
