@@ -45,9 +45,20 @@ def timed(name: str, since: float) -> float:
     return now
 
 
+CANCELLED: list[int] = []
+
+
 def _terminate(signum, _frame):
-    # Turn SIGTERM into an exception so the MLflow run is ended as FAILED on the way out.
+    # Turn SIGTERM into an exception so the MLflow run is ended as FAILED on the way out. Library
+    # code may catch it (PyCaret's setup has been seen printing it and going on), so the flag is
+    # checked again before every step that must not happen after a cancel.
+    CANCELLED.append(signum)
     raise SystemExit(128 + signum)
+
+
+def check_cancelled() -> None:
+    if CANCELLED:
+        raise SystemExit(128 + CANCELLED[0])
 
 
 signal.signal(signal.SIGTERM, _terminate)
@@ -129,6 +140,7 @@ def main(spec_path: str) -> int:
             **{k: v for k, v in setup_params.items() if v != []},
         )
         t = timed("setup", t)
+        check_cancelled()
 
         compare_kwargs = {"sort": spec["sort"], "n_select": 1, "verbose": False, "errors": "ignore"}
         if spec["include"]:
@@ -146,6 +158,7 @@ def main(spec_path: str) -> int:
         cv = {metric_key(m): float(leaderboard.iloc[0][m]) for m in CV_METRICS if m in leaderboard.columns}
         log(f"best model: {leaderboard.iloc[0]['Model']} ({best_id}), CV {spec['sort']} {leaderboard.iloc[0][spec['sort']]:.4f}")
         t = timed("compare_models", t)
+        check_cancelled()
 
         predict_model(best, verbose=False)
         holdout_row = pull().iloc[0]
@@ -154,6 +167,7 @@ def main(spec_path: str) -> int:
 
         final = finalize_model(best)
         t = timed("finalize", t)
+        check_cancelled()
 
         params = {f"setup.{k}": (",".join(v) if isinstance(v, list) else v) for k, v in setup_params.items()}
         params.update(
@@ -205,6 +219,7 @@ def main(spec_path: str) -> int:
             pip_requirements=spec["pip_requirements"],
         )
         t = timed("logging", t)
+        check_cancelled()
         mlflow.end_run("FINISHED")
     except BaseException:
         mlflow.end_run("FAILED")
@@ -220,6 +235,7 @@ def main(spec_path: str) -> int:
             "driftgate.cv_accuracy": f"{cv.get('Accuracy', float('nan')):.6f}",
         }
     )
+    check_cancelled()
     version = mlflow.register_model(model_info.model_uri, spec["model_name"], tags=version_tags)
     timed("register", t)
     log(f"registered {spec['model_name']} version {version.version} (quality gate: {gate})")
