@@ -6,10 +6,10 @@
 import type { Config } from '../config/index.js';
 import { InputError } from '../errors.js';
 import { evaluateAb, formatP, nullDifference, type AbDecision, type AbDecisionKind, type DecisionConfig } from './decide.js';
-import { buildExperiment, type Experiment } from './experiment.js';
+import { logSchema, openLogSet, type MalformedRow, type ScanReport } from '../prediction-log/index.js';
+import { readExperiment, type Experiment } from './experiment.js';
 import { wilsonInterval, type ProportionInterval } from './interval.js';
 import type { MsprtPathPoint } from './msprt.js';
-import { logSchema, readPredictionLog, resolveLogFiles, type LogScan, type MalformedRow } from './read-log.js';
 
 export interface Interval {
   lower: number;
@@ -98,6 +98,9 @@ export interface AbEvaluation {
     malformed_rows: number;
     malformed: MalformedRow[];
     unknown_labels: Record<string, number>;
+    /** Files of the set that are not this config's log, with why; files read without a header. */
+    unreadable: { path: string; reason: string }[];
+    headerless: string[];
     excluded_predictions: number;
     orphan_feedback: number;
     excluded_feedback: number;
@@ -228,6 +231,8 @@ function skeleton(ctx: EvaluationContext): AbEvaluation {
       malformed_rows: 0,
       malformed: [],
       unknown_labels: {},
+      unreadable: [],
+      headerless: [],
       excluded_predictions: 0,
       orphan_feedback: 0,
       excluded_feedback: 0,
@@ -256,7 +261,7 @@ function precondition(ctx: EvaluationContext): string | null {
   return null;
 }
 
-function logMalformed(scan: LogScan, log: (line: string) => void): void {
+function logMalformed(scan: ScanReport, log: (line: string) => void): void {
   for (const row of scan.malformed) log(`[ab] malformed row ${row.file}:${row.line}: ${row.problem}`);
   const more = scan.malformedCount - scan.malformed.length;
   if (more > 0) log(`[ab] ... and ${more} more malformed rows`);
@@ -265,7 +270,16 @@ function logMalformed(scan: LogScan, log: (line: string) => void): void {
 /** Reads the log and decides. Pure apart from reading the log files. */
 export async function evaluateLog(ctx: EvaluationContext): Promise<AbEvaluation> {
   const result = skeleton(ctx);
-  const files = await resolveLogFiles(ctx.logPattern);
+  const set = await openLogSet(ctx.logPattern, { rotated: true });
+  try {
+    return await evaluateSet(ctx, result, set);
+  } finally {
+    await set.close();
+  }
+}
+
+async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Awaited<ReturnType<typeof openLogSet>>): Promise<AbEvaluation> {
+  const files = set.files.map((f) => f.path);
   // A path the operator typed is checked whatever the registry says; the configured one may not exist yet.
   if (files.length === 0 && ctx.explicitLog) throw new InputError(`--log: no file matches ${ctx.logPattern}`, { code: 'INPUT_NOT_FOUND' });
   const blocked = precondition(ctx);
@@ -275,7 +289,9 @@ export async function evaluateLog(ctx: EvaluationContext): Promise<AbEvaluation>
   const { config } = ctx;
   const ab = config.ab;
   if (files.length === 0) return { ...result, reason: `no predictions log yet: nothing matches router.log_path ${ctx.logPattern}` };
-  const scan = await readPredictionLog(files, logSchema(config));
+  const { experiment, report: scan } = await readExperiment(set, logSchema(config), { A: prod, B: staging }, ab.checkpoint_every);
+  if (scan.files.every((f) => !f.read)) throw new InputError(`${scan.unreadable[0]!.path}: ${scan.unreadable[0]!.reason}`);
+  for (const file of scan.unreadable) ctx.log(`[ab] not read: ${file.path}: ${file.reason}`);
   logMalformed(scan, ctx.log);
   const share = scan.rows > 0 ? scan.malformedCount / scan.rows : 0;
   result.log = {
@@ -285,11 +301,12 @@ export async function evaluateLog(ctx: EvaluationContext): Promise<AbEvaluation>
     malformed_rows: scan.malformedCount,
     malformed: scan.malformed,
     unknown_labels: scan.unknownLabels,
+    unreadable: scan.unreadable,
+    headerless: scan.files.filter((f) => f.headerless).map((f) => f.path),
   };
   result.guardrails.malformed = { passed: share <= ab.max_malformed_share, rows: scan.malformedCount, share, max_share: ab.max_malformed_share };
   if (scan.rows === 0) return { ...result, reason: `the predictions log (${files.length === 1 ? files[0] : `${files.length} files`}) has no rows yet` };
 
-  const experiment = buildExperiment(scan, { A: prod, B: staging }, ab.checkpoint_every);
   const { A, B } = experiment.arms;
   const { decision, path } = evaluateAb({ A, B, checkpoints: experiment.checkpoints }, decisionConfig(config, ctx.split));
   fill(result, experiment, decision, path);

@@ -1,13 +1,14 @@
 /**
- * The current experiment out of a log scan: only rows served by the current prod (A) and staging (B)
- * versions count, and a version change starts a new experiment. Feedback is joined to predictions by
- * request_id, and labels are replayed in arrival order to build the cumulative checkpoints of the
- * always-valid p-value path. Pure: the same scan and versions always give the same experiment.
+ * The current experiment out of the predictions log: only rows served by the current prod (A) and
+ * staging (B) versions count, and a version change starts a new experiment. The log is streamed
+ * twice (see ExperimentBuilder), so memory grows with the current experiment's labels, not with the
+ * log: counts, distinct latencies, and one small record per label. Labels are replayed in arrival
+ * order to build the cumulative checkpoints of the always-valid p-value path.
  */
-import { quantileSorted } from 'simple-statistics';
+import { scanLog, type LogEntry, type LogSchema, type LogSet, type ScanReport, type Variant } from '../prediction-log/index.js';
+import { ValueCountQuantiles } from '../stats/quantile.js';
 import type { ArmCounts } from './decide.js';
 import type { TwoArmCounts } from './msprt.js';
-import type { LogScan, LogPrediction, Variant } from './read-log.js';
 
 export interface ExperimentVersions {
   /** Version behind `prod`, served as variant A. */
@@ -18,7 +19,7 @@ export interface ExperimentVersions {
 
 export interface ArmData extends ArmCounts {
   version: string;
-  /** Latency quantiles over the arm's requests (ms); null without requests. */
+  /** Latency quantiles over the arm's requests (ms, numpy's linear quantile); null without requests. */
   latencyP50: number | null;
   latencyP99: number | null;
 }
@@ -40,42 +41,20 @@ export interface Experiment {
   duplicateLabels: number;
 }
 
-function byTime<T extends { ts: number; order: number }>(a: T, b: T): number {
-  return a.ts - b.ts || a.order - b.order;
-}
-
-function servedByCurrent(row: LogPrediction, versions: ExperimentVersions): boolean {
-  return row.version === versions[row.variant];
-}
-
-/**
- * Index (in time order) of the experiment's first row: the first request B's version served after
- * the last row served by anything else. Rows of the current prod from before B went live (split 0)
- * are not part of the test, and rows of an earlier pair never leak in. -1: no experiment rows yet.
- */
-export function experimentStart(sorted: readonly LogPrediction[], versions: ExperimentVersions): number {
-  let lastOther = -1;
-  for (let i = sorted.length - 1; i >= 0; i--) {
-    if (!servedByCurrent(sorted[i]!, versions)) {
-      lastOther = i;
-      break;
-    }
-  }
-  for (let i = lastOther + 1; i < sorted.length; i++) if (sorted[i]!.variant === 'B') return i;
-  return -1;
-}
-
-function quantiles(latencies: number[]): { p50: number | null; p99: number | null } {
-  if (latencies.length === 0) return { p50: null, p99: null };
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return { p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99) };
-}
-
 interface LabelEvent {
   ts: number;
-  order: number;
+  seq: number;
   variant: Variant;
   correct: boolean;
+}
+
+/** The first feedback label of a request (by time), and how many feedback rows it got. */
+interface FeedbackLabel {
+  label: string;
+  ts: number;
+  seq: number;
+  rows: number;
+  matched: boolean;
 }
 
 /**
@@ -105,59 +84,148 @@ export function checkpointsOf(events: readonly Pick<LabelEvent, 'variant' | 'cor
   return out;
 }
 
-export function buildExperiment(scan: LogScan, versions: ExperimentVersions, checkpointEvery: number): Experiment {
-  const sorted = [...scan.predictions].sort(byTime);
-  const start = experimentStart(sorted, versions);
-  const inExperiment = start < 0 ? [] : sorted.slice(start);
-  const byId = new Map(scan.predictions.map((p) => [p.requestId, p]));
-  const members = new Set(inExperiment.map((p) => p.requestId));
-  const labelled = new Map<string, LabelEvent>();
-  let duplicateLabels = 0;
-  for (const row of inExperiment) {
-    if (row.label !== null) labelled.set(row.requestId, { ts: row.ts, order: row.order, variant: row.variant, correct: row.label === row.prediction });
+class Arm {
+  requests = 0;
+  readonly latency = new ValueCountQuantiles();
+}
+
+/** The running experiment; a row served by another version throws it away and waits for B again. */
+interface Period {
+  /** Position (among all rows, in read order) of its first row; null until B's first request. */
+  startSeq: number | null;
+  startedAt: number | null;
+  predictions: number;
+  arms: Record<Variant, Arm>;
+  /** Feedback that arrived while it ran, by request id. */
+  labels: Map<string, FeedbackLabel>;
+}
+
+/** A string that does not keep the chunk of log text it was cut from alive (V8 slices share their parent). */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+function newPeriod(): Period {
+  return { startSeq: null, startedAt: null, predictions: 0, arms: { A: new Arm(), B: new Arm() }, labels: new Map() };
+}
+
+/**
+ * Two passes over the same rows in the same order. First pass (row()): every row; a version change
+ * starts a new period, counts and latencies are kept for the running period, and so is the feedback
+ * that arrives while it runs (feedback from before the current period is for rows outside it).
+ * Second pass (join()): the predictions of the final period get their labels. finish() gives the
+ * experiment. Memory: the final period's feedback and labels, not the log's history. Pure.
+ */
+export class ExperimentBuilder {
+  private period = newPeriod();
+  private predictions = 0;
+  private feedbackRows = 0;
+  private seq = 0;
+  private joinSeq = 0;
+  private readonly events: LabelEvent[] = [];
+  private duplicates = 0;
+  private matchedRows = 0;
+  /** Feedback that came in during the final period for a prediction from before it. */
+  private excludedRows = 0;
+
+  constructor(private readonly versions: ExperimentVersions) {}
+
+  /** First pass: a row (prediction or feedback) in read order. */
+  row(entry: LogEntry): void {
+    const seq = ++this.seq;
+    if (entry.event === 'feedback') {
+      this.feedbackRows++;
+      const period = this.period;
+      if (period.startSeq === null) return;
+      const known = period.labels.get(entry.requestId);
+      if (!known) period.labels.set(ownCopy(entry.requestId), { label: entry.label, ts: entry.ts, seq, rows: 1, matched: false });
+      else {
+        known.rows++;
+        if (entry.ts < known.ts) Object.assign(known, { label: entry.label, ts: entry.ts, seq });
+      }
+      return;
+    }
+    this.predictions++;
+    if (entry.version !== this.versions[entry.variant]) {
+      this.period = newPeriod();
+      return;
+    }
+    const period = this.period;
+    if (period.startSeq === null) {
+      // Current prod's traffic from before B went live is not part of the test.
+      if (entry.variant === 'A') return;
+      period.startSeq = seq;
+      period.startedAt = entry.ts;
+    }
+    period.predictions++;
+    const arm = period.arms[entry.variant];
+    arm.requests++;
+    arm.latency.add(entry.latencyMs);
   }
-  let orphanFeedback = 0;
-  let excludedFeedback = 0;
-  for (const feedback of [...scan.feedback].sort(byTime)) {
-    const prediction = byId.get(feedback.requestId);
-    if (!prediction) {
-      orphanFeedback++;
-      continue;
+
+  /** Second pass: the same rows in the same order; the final period's predictions take their labels. */
+  join(entry: LogEntry): void {
+    const seq = ++this.joinSeq;
+    const start = this.period.startSeq;
+    if (entry.event !== 'prediction' || start === null) return;
+    const feedback = this.period.labels.get(entry.requestId);
+    if (feedback && !feedback.matched) {
+      feedback.matched = true;
+      if (seq < start) this.excludedRows += feedback.rows;
+      else this.matchedRows += feedback.rows;
     }
-    if (!members.has(feedback.requestId)) {
-      excludedFeedback++;
-      continue;
+    if (seq < start) return;
+    if (entry.label !== null) {
+      this.events.push({ ts: entry.ts, seq, variant: entry.variant, correct: entry.label === entry.prediction });
+      this.duplicates += feedback?.rows ?? 0;
+    } else if (feedback) {
+      // Replicas' clocks may disagree slightly; a label never arrives before its prediction.
+      this.events.push({ ts: Math.max(feedback.ts, entry.ts), seq: feedback.seq, variant: entry.variant, correct: feedback.label === entry.prediction });
+      this.duplicates += feedback.rows - 1;
     }
-    if (labelled.has(feedback.requestId)) {
-      duplicateLabels++;
-      continue;
-    }
-    // Replicas' clocks may disagree slightly; a label never arrives before its prediction.
-    const ts = Math.max(feedback.ts, prediction.ts);
-    labelled.set(feedback.requestId, { ts, order: feedback.order, variant: prediction.variant, correct: feedback.label === prediction.prediction });
   }
-  const events = [...labelled.values()].sort(byTime);
-  const arm = (variant: Variant): ArmData => {
-    const rows = inExperiment.filter((p) => p.variant === variant);
-    const marks = events.filter((e) => e.variant === variant);
-    const { p50, p99 } = quantiles(rows.map((r) => r.latencyMs));
-    return {
-      version: versions[variant],
-      requests: rows.length,
-      labeled: marks.length,
-      correct: marks.filter((e) => e.correct).length,
-      latencyP50: p50,
-      latencyP99: p99,
+
+  finish(checkpointEvery: number): Experiment {
+    const period = this.period;
+    const events = this.events.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    const arm = (variant: Variant): ArmData => {
+      let labeled = 0;
+      let correct = 0;
+      for (const e of events) {
+        if (e.variant !== variant) continue;
+        labeled++;
+        if (e.correct) correct++;
+      }
+      const [p50, p99] = period.arms[variant].latency.quantiles([0.5, 0.99]);
+      return { version: this.versions[variant], requests: period.arms[variant].requests, labeled, correct, latencyP50: p50 ?? null, latencyP99: p99 ?? null };
     };
-  };
-  return {
-    versions,
-    startedAt: inExperiment[0]?.ts ?? null,
-    arms: { A: arm('A'), B: arm('B') },
-    checkpoints: checkpointsOf(events, checkpointEvery),
-    excludedPredictions: sorted.length - inExperiment.length,
-    orphanFeedback,
-    excludedFeedback,
-    duplicateLabels,
-  };
+    let inPeriod = 0;
+    for (const label of period.labels.values()) inPeriod += label.rows;
+    return {
+      versions: this.versions,
+      startedAt: period.startedAt,
+      arms: { A: arm('A'), B: arm('B') },
+      checkpoints: checkpointsOf(events, checkpointEvery),
+      excludedPredictions: this.predictions - period.predictions,
+      // Feedback that came in during the experiment for a request the log does not have.
+      orphanFeedback: inPeriod - this.matchedRows - this.excludedRows,
+      excludedFeedback: this.feedbackRows - inPeriod + this.excludedRows,
+      duplicateLabels: this.duplicates,
+    };
+  }
+}
+
+/** Two streaming passes over the log set (see ExperimentBuilder). */
+export async function readExperiment(
+  set: LogSet,
+  schema: LogSchema,
+  versions: ExperimentVersions,
+  checkpointEvery: number,
+  signal?: AbortSignal,
+): Promise<{ experiment: Experiment; report: ScanReport }> {
+  const builder = new ExperimentBuilder(versions);
+  // Both passes read every row, so both see the rows in the same merged order.
+  const report = await scanLog(set, schema, (entry) => builder.row(entry), { signal });
+  await scanLog(set, schema, (entry) => builder.join(entry), { signal });
+  return { experiment: builder.finish(checkpointEvery), report };
 }

@@ -1,4 +1,5 @@
 /** The `driftgate` CLI: exit 0 ok, 2 bad input/usage/config (one line on stderr), 1 unexpected. */
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { configPath, loadConfig } from '../config/index.js';
 import { DriftgateError, UsageError } from '../errors.js';
@@ -76,6 +77,34 @@ function argumentProblem(error: NodeJS.ErrnoException, options: Record<string, O
   return error.message.split('\n')[0] ?? 'bad arguments';
 }
 
+/**
+ * bin/driftgate.js re-runs itself on the pinned Node and hands the child one end of a socket pair
+ * as fd DRIFTGATE_PARENT_FD: when the wrapper dies (even by kill -9) the child reads EOF and stops,
+ * so it is never left running on its own.
+ */
+function watchParent(onGone: () => void): { stop(): void } | null {
+  const fd = Number(process.env.DRIFTGATE_PARENT_FD);
+  if (!Number.isInteger(fd) || fd < 3) return null;
+  // Children of this process (Python, Airflow) must not take the fd for theirs.
+  delete process.env.DRIFTGATE_PARENT_FD;
+  let socket: net.Socket;
+  try {
+    socket = new net.Socket({ fd, readable: true, writable: false });
+  } catch {
+    return null;
+  }
+  socket.on('end', onGone).on('close', onGone).on('error', onGone);
+  socket.resume();
+  socket.unref();
+  return {
+    stop: () => {
+      socket.removeAllListeners();
+      socket.on('error', () => undefined);
+      socket.destroy();
+    },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -105,9 +134,19 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfig(configPath(values.config as string | undefined));
     const json = values.json === true;
     const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // The first SIGINT or SIGTERM stops the command; more of them (a Ctrl-C reaches a wrapper and
+    // its child alike) must not cut the graceful stop short.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (!controller.signal.aborted) controller.abort();
+      else process.stderr.write(`driftgate: ${signal} again: already stopping (SIGKILL stops at once)\n`);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const parent = watchParent(() => {
+      if (controller.signal.aborted) return;
+      process.stderr.write('driftgate: the wrapper process that started this one is gone; stopping\n');
+      controller.abort();
+    });
     try {
       const outcome = await command.run({
         values: values as Record<string, string | boolean | string[] | undefined>,
@@ -124,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      parent?.stop();
     }
   } catch (error) {
     if (error instanceof DriftgateError) {

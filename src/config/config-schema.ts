@@ -88,7 +88,21 @@ export const configSchema = object({
     ab_start_split: share(0.5),
     assignment_seed: string({ default: 'driftgate' }),
     log_path: string({ default: '../.driftgate/predictions.csv' }),
+    /** written: a reply waits until its row is in the file (kill -9 loses none); buffered: rows are written every flush_interval_ms. */
+    log_ack: oneOf(['written', 'buffered'] as const, { default: 'written' }),
+    /** What a machine crash may lose: never (what the OS had not written), interval (flush_interval_ms), always (nothing). */
+    log_fsync: oneOf(['never', 'interval', 'always'] as const, { default: 'interval' }),
+    /** While the log cannot be written: refuse predictions (503 LOG_UNAVAILABLE) or serve them unlogged. */
+    log_failure: oneOf(['refuse', 'serve'] as const, { default: 'refuse' }),
+    log_rotate: object({
+      /** Start a new file before this one passes this size; 0: never by size. */
+      max_size_mb: number({ min: 0, default: 0 }),
+      /** Start a new file at each UTC hour or day. */
+      every: oneOf(['none', 'hourly', 'daily'] as const, { default: 'none' }),
+    }),
     flush_interval_ms: number({ integer: true, min: 1, max: 60_000, default: 200 }),
+    /** Feedback is accepted for predictions at most this old (the request id carries its time). */
+    feedback_max_age_s: positiveInt(7 * 24 * 3600),
     body_limit_bytes: number({ integer: true, min: 256, default: 16_384 }),
     rate_limit: object({
       max: positiveInt(5000),

@@ -6,7 +6,7 @@
 
 import { chiSquareTest } from './chi-square-test.js';
 import { decideDataset, decideFeature, type DatasetVerdict, type DriftPolicy } from './decide.js';
-import { quantileSorted } from './histogram.js';
+import { quantileSorted } from '../stats/quantile.js';
 import { ksTwoSample, type KsMethod } from './ks.js';
 import { psiCategorical, psiNumeric, type CategoryCounts, type PsiBinKind, type PsiBinning } from './psi.js';
 

@@ -1,37 +1,18 @@
 /** Cell values of the drift inputs, checked one by one, with messages naming the file, line and column. */
 
 import { InputError } from '../errors.js';
-
-/**
- * A plain decimal number ("1.5", "-2e-3", "+7", ".5") as pandas reads it, else NaN. Number() alone
- * would also take "0x1A", "0b11" and "0o7", and turns "" into 0; infinities count as not a number.
- */
-export function parseNumber(text: string): number {
-  if (text.length === 0) return Number.NaN;
-  const value = Number(text);
-  if (value - value !== 0) return Number.NaN;
-  if (text.length > 2 && text.charCodeAt(0) === 48) {
-    const radix = text.charCodeAt(1) | 32;
-    // 'x', 'b', 'o' after a leading 0: a JavaScript integer literal, not a decimal number.
-    if (radix === 120 || radix === 98 || radix === 111) return Number.NaN;
-  }
-  return value;
-}
+import { featureNumberExpectation } from '../stats/number.js';
 
 function got(text: string): string {
   return text === '' ? 'an empty value' : JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
 
 export function numberError(file: string, line: number, column: string, text: string): InputError {
-  return new InputError(`${file}: line ${line}, column ${JSON.stringify(column)}: expected a number, got ${got(text)}`);
+  return new InputError(`${file}: line ${line}, column ${JSON.stringify(column)}: expected ${featureNumberExpectation(text)}, got ${got(text)}`);
 }
 
 export function categoryError(file: string, line: number, column: string): InputError {
   return new InputError(`${file}: line ${line}, column ${JSON.stringify(column)}: expected a category, got an empty value`);
-}
-
-export function timeError(file: string, line: number, column: string, text: string): InputError {
-  return new InputError(`${file}: line ${line}, column ${JSON.stringify(column)}: expected an ISO-8601 time, got ${got(text)}`);
 }
 
 /** Header positions of `names`, or an InputError naming the first one missing (and what the header has). */

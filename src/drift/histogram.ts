@@ -5,6 +5,7 @@
  */
 
 import { InputError } from '../errors.js';
+import { quantileSorted } from '../stats/quantile.js';
 
 /** A sorted copy; Float64Array.prototype.sort is numeric (and puts NaN last). */
 export function sortedCopy(values: Float64Array): Float64Array {
@@ -132,21 +133,6 @@ export function histogram(values: Float64Array, edges: readonly number[]): numbe
     if (bin >= 0) counts[bin]! += 1;
   }
   return counts;
-}
-
-/** np.quantile(sample, q) with the default 'linear' method (Hyndman–Fan 7), on a sorted sample. */
-export function quantileSorted(sorted: Float64Array, q: number): number {
-  const n = sorted.length;
-  const virtual = (n - 1) * q;
-  if (virtual >= n - 1) return sorted[n - 1]!;
-  if (virtual < 0) return sorted[0]!;
-  const below = Math.floor(virtual);
-  const a = sorted[below]!;
-  const b = sorted[below + 1]!;
-  const gamma = virtual - below;
-  const diff = b - a;
-  // NumPy's _lerp interpolates from the nearer end, so gamma ≥ 0.5 counts back from b.
-  return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma;
 }
 
 /** Edges [-Infinity, np.quantile(ref, i/bins) for i = 1…bins-1, +Infinity], duplicates collapsed; bins are [lo, hi). */

@@ -16,7 +16,6 @@ export {
   lowerBound,
   prepareSample,
   quantileEdges,
-  quantileSorted,
   requireSortedFinite,
   sortedCopy,
   sturgesEdges,
@@ -59,10 +58,10 @@ export {
   type FeatureColumns,
 } from './analyze.js';
 export { estimateRecords, readHeader, scanCsv, type CsvParser, type CsvSink, type ScanOptions, type ScanResult } from './csv-records.js';
-export { columnIndices, parseNumber } from './cell-values.js';
+export { columnIndices } from './cell-values.js';
 export { FloatColumnBuilder } from './float-column.js';
 export { describeInput, isGlob, resolveInput, type InputFiles } from './input-files.js';
-export { completeLength, isLogHeader, LOG_HEADER_START, readLogColumns, type LogColumns, type LogWindow } from './live-log.js';
+export { readLogColumns, type LogColumns, type LogQuality, type LogWindow } from './live-log.js';
 export { readDataColumns, type ColumnsRequest, type DataColumns, type ValueCounts } from './read-columns.js';
 export { reportId } from './report-id.js';
 export { distributionChart, escapeHtml, formatNumber, renderReportHtml } from './report-html.js';

@@ -1,20 +1,13 @@
 /**
  * Live traffic as drift's current data: the feature columns of the last N `prediction` rows of the
- * router's predictions log(s), optionally only rows at or after a time. Each replica's file is read
- * in one streaming pass keeping a ring of its last N rows; the rings are merged by `ts`. Only rows
- * that end up in the window have their cells checked, so one bad row from last week does not block
- * monitoring for good; a row with the wrong field count or time stamp is a broken log, and an error.
+ * router's log set (the files merged by time), optionally only rows at or after a time. The log is
+ * streamed and only the window is kept, so memory does not grow with the log. Rows are decoded by
+ * the log module's one rule: a malformed row (a value that cannot be binned, a broken line) is
+ * reported with its file and line and left out; the rest is analysed.
  */
-
-import { open, stat } from 'node:fs/promises';
 import type { Feature } from '../config/index.js';
-import { InputError } from '../errors.js';
-import { categoryError, columnIndices, numberError, parseNumber, slotsFor, timeError } from './cell-values.js';
-import { scanCsv, type CsvParser } from './csv-records.js';
+import { scanLog, type LogSchema, type LogSet, type MalformedRow, type PredictionEntry } from '../prediction-log/index.js';
 import { addCount, type ValueCounts } from './read-columns.js';
-
-/** The log's fixed leading columns; a file whose header starts so is read as a predictions log. */
-export const LOG_HEADER_START = ['ts', 'event', 'request_id'] as const;
 
 export interface LogWindow {
   /** The last `rows` prediction rows count. */
@@ -23,9 +16,16 @@ export interface LogWindow {
   since: number | null;
 }
 
-export interface LogReadOptions {
-  parser?: CsvParser;
-  signal?: AbortSignal;
+/** What the read found wrong, for the result and the report. */
+export interface LogQuality {
+  rows_read: number;
+  malformed_rows: number;
+  /** The first malformed rows with file, line and problem. */
+  malformed: MalformedRow[];
+  /** Files that are not this config's log, with why. */
+  unreadable: { path: string; reason: string }[];
+  /** Files read without a header (cut by an older copytruncate). */
+  headerless: string[];
 }
 
 export interface LogColumns {
@@ -40,187 +40,44 @@ export interface LogColumns {
   /** ts of the window's first and last row (ISO-8601), null for an empty window. */
   firstTs: string | null;
   lastTs: string | null;
+  quality: LogQuality;
+  /** Files of the set read as this config's log. */
+  filesRead: number;
 }
 
-/** Whether a header is the predictions log's. */
-export function isLogHeader(header: readonly string[]): boolean {
-  return LOG_HEADER_START.every((name, i) => header[i] === name);
-}
-
-/**
- * Bytes up to and including the file's last line end. A replica may be half-way through appending
- * a row; that partial last line is left for the next run.
- */
-export async function completeLength(file: string): Promise<number> {
-  const { size } = await stat(file);
-  const handle = await open(file, 'r');
-  try {
-    const block = Buffer.alloc(64 * 1024);
-    let end = size;
-    while (end > 0) {
-      const start = Math.max(0, end - block.length);
-      const { bytesRead } = await handle.read(block, 0, end - start, start);
-      const at = block.subarray(0, bytesRead).lastIndexOf(10);
-      if (at !== -1) return start + at + 1;
-      end = start;
-    }
-    return 0;
-  } finally {
-    await handle.close();
-  }
-}
-
-/** One file's last `capacity` accepted rows; grows up to capacity, then wraps. */
-class RowRing {
-  count = 0;
-  ts: Float64Array;
-  line: Float64Array;
-  numeric: Float64Array[];
-  codes: Int32Array[];
-  prediction: Int32Array;
-  /** Cell problems of rows still in the ring, by slot; thrown only if the row makes the window. */
-  readonly errors = new Map<number, InputError>();
-
-  constructor(
-    private readonly capacity: number,
-    numericCount: number,
-    codeCount: number,
-  ) {
-    const size = Math.min(capacity, 1024);
-    this.ts = new Float64Array(size);
-    this.line = new Float64Array(size);
-    this.numeric = Array.from({ length: numericCount }, () => new Float64Array(size));
-    this.codes = Array.from({ length: codeCount }, () => new Int32Array(size));
-    this.prediction = new Int32Array(size);
-  }
-
-  /** The slot for the next row, dropping the oldest row once full. */
-  next(): number {
-    if (this.count === this.ts.length && this.count < this.capacity) this.grow(Math.min(this.capacity, this.count * 2));
-    const slot = this.count % this.capacity;
-    this.count++;
-    this.errors.delete(slot);
-    return slot;
-  }
-
-  /** Slots from oldest to newest. */
-  slots(): number[] {
-    const size = Math.min(this.count, this.capacity);
-    const oldest = this.count > this.capacity ? this.count % this.capacity : 0;
-    return Array.from({ length: size }, (_, i) => (oldest + i) % this.capacity);
-  }
-
-  private grow(size: number): void {
-    const more = <T extends Float64Array | Int32Array>(array: T): T => {
-      const bigger = new (array.constructor as new (n: number) => T)(size);
-      bigger.set(array);
-      return bigger;
-    };
-    this.ts = more(this.ts);
-    this.line = more(this.line);
-    this.numeric = this.numeric.map(more);
-    this.codes = this.codes.map(more);
-    this.prediction = more(this.prediction);
-  }
-}
-
-/** Category strings as small integer codes, shared by every file's ring. */
-class Dictionary {
-  private readonly codes = new Map<string, number>();
-  readonly values: string[] = [];
-
-  code(value: string): number {
-    let code = this.codes.get(value);
-    if (code === undefined) {
-      code = this.values.length;
-      this.codes.set(value, code);
-      this.values.push(value);
-    }
-    return code;
-  }
-}
-
-const NO_VALUE = -1;
-
-/** The last `window.rows` prediction rows of `files` (merged by ts), as drift's current columns. */
-export async function readLogColumns(files: readonly string[], features: readonly Feature[], window: LogWindow, options: LogReadOptions = {}): Promise<LogColumns> {
-  const numericFeatures = features.filter((f) => f.type === 'numeric');
-  const categoricalFeatures = features.filter((f) => f.type === 'categorical');
-  const dictionaries = categoricalFeatures.map(() => new Dictionary());
-  const predictionDictionary = new Dictionary();
-  const rings: RowRing[] = [];
+/** The last `window.rows` prediction rows of the set (merged by ts), as drift's current columns. */
+export async function readLogColumns(set: LogSet, schema: LogSchema, window: LogWindow, options: { signal?: AbortSignal } = {}): Promise<LogColumns> {
+  const ring: PredictionEntry[] = [];
+  let next = 0;
   let predictionRows = 0;
-  // Slots: numeric features, categorical features, then ts, event, prediction.
-  const wanted = [...numericFeatures, ...categoricalFeatures].map((f) => f.name);
-  const tsSlot = wanted.length;
-  const eventSlot = tsSlot + 1;
-  const predictionSlot = tsSlot + 2;
-  const nNumeric = numericFeatures.length;
-
-  for (const file of files) {
-    const ring = new RowRing(window.rows, nNumeric, categoricalFeatures.length);
-    rings.push(ring);
-    const end = await completeLength(file);
-    await scanCsv(
-      file,
-      {
-        header(header) {
-          if (!isLogHeader(header)) {
-            throw new InputError(`${file}: expected a predictions log header starting ${LOG_HEADER_START.join(',')}, got ${header.slice(0, 3).join(',')}`);
-          }
-          return slotsFor(header.length, columnIndices(file, header, [...wanted, 'ts', 'event', 'prediction']));
-        },
-        record(fields, line) {
-          if (fields[eventSlot] !== 'prediction') return;
-          const tsText = fields[tsSlot]!;
-          const ts = Date.parse(tsText);
-          if (ts !== ts) throw timeError(file, line, 'ts', tsText);
-          if (window.since !== null && ts < window.since) return;
-          predictionRows++;
-          const slot = ring.next();
-          ring.ts[slot] = ts;
-          ring.line[slot] = line;
-          for (let k = 0; k < nNumeric; k++) {
-            const text = fields[k]!;
-            const value = parseNumber(text);
-            if (value !== value && !ring.errors.has(slot)) ring.errors.set(slot, numberError(file, line, wanted[k]!, text));
-            ring.numeric[k]![slot] = value;
-          }
-          for (let c = 0; c < categoricalFeatures.length; c++) {
-            const text = fields[nNumeric + c]!;
-            if (text === '' && !ring.errors.has(slot)) ring.errors.set(slot, categoryError(file, line, wanted[nNumeric + c]!));
-            ring.codes[c]![slot] = text === '' ? NO_VALUE : dictionaries[c]!.code(text);
-          }
-          const prediction = fields[predictionSlot]!;
-          ring.prediction[slot] = prediction === '' ? NO_VALUE : predictionDictionary.code(prediction);
-        },
-      },
-      { ...options, end },
-    );
-    // An empty file is a router that has not written its header yet: no rows, not an error.
-  }
-
-  const picked = pickWindow(rings, window.rows);
-  for (const [r, slot] of picked) {
-    const error = rings[r]!.errors.get(slot);
-    if (error) throw error;
-  }
+  const report = await scanLog(
+    set,
+    schema,
+    (entry) => {
+      if (entry.event !== 'prediction' || (window.since !== null && entry.ts < window.since)) return;
+      predictionRows++;
+      if (ring.length < window.rows) ring.push(entry);
+      else ring[next] = entry;
+      next = (next + 1) % window.rows;
+    },
+    { events: ['prediction'], signal: options.signal },
+  );
+  const picked = ring.length < window.rows ? ring : [...ring.slice(next), ...ring.slice(0, next)];
+  const features: readonly Feature[] = schema.features;
   const numeric = new Map<string, Float64Array>();
-  numericFeatures.forEach((feature, k) => {
-    numeric.set(feature.name, Float64Array.from(picked, ([r, slot]) => rings[r]!.numeric[k]![slot]!));
-  });
   const categorical = new Map<string, ValueCounts>();
-  categoricalFeatures.forEach((feature, c) => {
-    const counts: ValueCounts = new Map();
-    for (const [r, slot] of picked) addCount(counts, dictionaries[c]!.values[rings[r]!.codes[c]![slot]!]!);
-    categorical.set(feature.name, counts);
+  features.forEach((feature, k) => {
+    if (feature.type === 'numeric') {
+      numeric.set(feature.name, Float64Array.from(picked, (entry) => entry.features[k] as number));
+    } else {
+      const counts: ValueCounts = new Map();
+      for (const entry of picked) addCount(counts, String(entry.features[k]));
+      categorical.set(feature.name, counts);
+    }
   });
   const predictions: ValueCounts = new Map();
-  for (const [r, slot] of picked) {
-    const code = rings[r]!.prediction[slot]!;
-    if (code !== NO_VALUE) addCount(predictions, predictionDictionary.values[code]!);
-  }
-  const iso = (entry: readonly [number, number] | undefined): string | null => (entry ? new Date(rings[entry[0]]!.ts[entry[1]]!).toISOString() : null);
+  for (const entry of picked) addCount(predictions, entry.prediction);
+  const iso = (entry: PredictionEntry | undefined): string | null => (entry ? new Date(entry.ts).toISOString() : null);
   return {
     rows: picked.length,
     predictionRows,
@@ -228,16 +85,14 @@ export async function readLogColumns(files: readonly string[], features: readonl
     categorical,
     predictions,
     firstTs: iso(picked[0]),
-    lastTs: iso(picked[picked.length - 1]),
+    lastTs: iso(picked.at(-1)),
+    filesRead: report.files.filter((f) => f.read).length,
+    quality: {
+      rows_read: report.rows,
+      malformed_rows: report.malformedCount,
+      malformed: report.malformed,
+      unreadable: report.unreadable,
+      headerless: report.files.filter((f) => f.headerless).map((f) => f.path),
+    },
   };
-}
-
-/** [ring, slot] of the last `rows` rows over all rings, oldest first; several files merge by ts. */
-function pickWindow(rings: readonly RowRing[], rows: number): (readonly [number, number])[] {
-  const all = rings.flatMap((ring, r) => ring.slots().map((slot) => [r, slot] as const));
-  if (rings.length > 1) {
-    // Stable: equal times keep file order, then line order.
-    all.sort(([ra, sa], [rb, sb]) => rings[ra]!.ts[sa]! - rings[rb]!.ts[sb]! || ra - rb || rings[ra]!.line[sa]! - rings[rb]!.line[sb]!);
-  }
-  return all.slice(Math.max(0, all.length - rows));
 }

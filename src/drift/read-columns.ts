@@ -6,7 +6,8 @@
 
 import type { Feature } from '../config/index.js';
 import { InputError } from '../errors.js';
-import { categoryError, columnIndices, numberError, parseNumber, slotsFor } from './cell-values.js';
+import { parseFeatureNumber } from '../stats/number.js';
+import { categoryError, columnIndices, numberError, slotsFor } from './cell-values.js';
 import { estimateRecords, scanCsv, type CsvParser } from './csv-records.js';
 import { FloatColumnBuilder } from './float-column.js';
 
@@ -72,7 +73,7 @@ export async function readDataColumns(files: readonly string[], request: Columns
             const text = fields[k]!;
             const builder = numericBuilders[k];
             if (builder) {
-              const value = parseNumber(text);
+              const value = parseFeatureNumber(text);
               if (value !== value) throw numberError(file, line, names[k]!, text);
               builder.push(value);
             } else {

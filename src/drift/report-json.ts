@@ -6,6 +6,7 @@
  * JavaScript and float() in Python read back.
  */
 
+import type { LogQuality } from './live-log.js';
 import type { DriftRule } from './decide.js';
 import type { Distribution, DriftAnalysis, FeatureAnalysis, ColumnSummary } from './analyze.js';
 import type { PsiBinning } from './psi.js';
@@ -61,6 +62,8 @@ export interface SourceResult {
   since: string | null;
   first_ts: string | null;
   last_ts: string | null;
+  /** Log only: rows read, malformed rows left out (the first ones with file, line and problem), files not read. */
+  quality: LogQuality | null;
 }
 
 export interface DriftResult {

@@ -9,10 +9,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/index.js';
 import { InputError, UsageError } from '../errors.js';
+import { isGlob } from '../fs-glob.js';
+import { isLogHeader, logSchema, openLogSet, type LogSet } from '../prediction-log/index.js';
 import { analyzeDrift, type AnalyzeSettings, type FeatureColumns } from './analyze.js';
 import { readHeader, type CsvParser } from './csv-records.js';
 import { describeInput, resolveInput, type InputFiles } from './input-files.js';
-import { isLogHeader, readLogColumns } from './live-log.js';
+import { readLogColumns } from './live-log.js';
 import { readDataColumns, type ValueCounts } from './read-columns.js';
 import { reportId } from './report-id.js';
 import { renderReportHtml } from './report-html.js';
@@ -83,7 +85,7 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
 
   const currentIsLogKeyword = options.current === LOG_SOURCE;
   const referenceInput = await resolveInput(options.reference ?? dataset.reference, options.cwd);
-  const currentInput = await resolveInput(currentIsLogKeyword ? config.router.log_path : options.current, options.cwd);
+  const currentInput = currentIsLogKeyword ? await resolveLogInput(config.router.log_path) : await resolveInput(options.current, options.cwd);
   const currentIsLog = currentIsLogKeyword || (await isLogInput(currentInput, options.parser));
   if (!currentIsLog && (options.window != null || options.since != null)) {
     const flag = options.window != null ? '--window' : '--since';
@@ -98,6 +100,12 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
   const t1 = clock();
 
   const current = await readCurrent(config, currentInput, currentIsLog, { rows: window, since }, readOptions);
+  const quality = current.source.quality;
+  for (const file of quality?.unreadable ?? []) log(`[drift] not read: ${file.path}: ${file.reason}`);
+  if (quality && quality.malformed_rows > 0) {
+    const first = quality.malformed[0]!;
+    log(`[drift] ${quality.malformed_rows} malformed log rows left out (first: ${first.file}:${first.line}: ${first.problem})`);
+  }
   const currentWhere = describeInput(currentInput);
   if (current.rows === 0 && !currentIsLog) throw new InputError(`current set ${currentWhere} is empty: expected at least one data row, got none`);
   const t2 = clock();
@@ -111,7 +119,7 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
     quantile_bins: drift.quantile_bins,
     min_rows: drift.min_rows,
   };
-  const referenceSource: SourceResult = { kind: 'file', pattern: referenceInput.pattern, files: referenceInput.files, window: null, since: null, first_ts: null, last_ts: null };
+  const referenceSource: SourceResult = { kind: 'file', pattern: referenceInput.pattern, files: referenceInput.files, window: null, since: null, first_ts: null, last_ts: null, quality: null };
   const target = targetResult(dataset.target, dataset.classes, reference.target, current);
   // Key order is the order a person reads the JSON in: verdict, numbers, features, context.
   const result = (fields: Pick<DriftResult, 'status' | 'reason' | 'drift_detected' | 'share_drifted' | 'n_drifted' | 'features' | 'report_dir' | 'timings_ms'>): DriftResult => ({
@@ -185,6 +193,28 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
   return done;
 }
 
+/** The router's log set: router.log_path (a path or a glob) and the files rotated from it. */
+async function resolveLogInput(pattern: string): Promise<InputFiles> {
+  const set = await openLogSet(pattern, { rotated: true });
+  await set.close();
+  if (set.files.length === 0) throw new InputError(`${pattern}: ${isGlob(pattern) ? 'no files match' : 'file not found'}`, { code: 'INPUT_NOT_FOUND' });
+  return { pattern, files: set.files.map((f) => f.path) };
+}
+
+/** Read a log set; a set in which no file is this config's log is bad input, named by its first problem. */
+async function readLog(config: Config, input: InputFiles, window: { rows: number; since: number | null }, signal: AbortSignal | undefined) {
+  let set: LogSet | null = null;
+  try {
+    set = await openLogSet(input.pattern, { rotated: true });
+    const live = await readLogColumns(set, logSchema(config), window, { signal });
+    const { unreadable } = live.quality;
+    if (set.files.length > 0 && live.filesRead === 0) throw new InputError(`${unreadable[0]!.path}: ${unreadable[0]!.reason}`);
+    return { live, files: set.files.map((f) => f.path) };
+  } finally {
+    await set?.close();
+  }
+}
+
 async function readCurrent(
   config: Config,
   input: InputFiles,
@@ -194,7 +224,7 @@ async function readCurrent(
 ): Promise<CurrentColumns> {
   const { dataset } = config;
   if (isLog) {
-    const live = await readLogColumns(input.files, dataset.features, window, readOptions);
+    const { live, files } = await readLog(config, input, window, readOptions.signal);
     return {
       rows: live.rows,
       numeric: live.numeric,
@@ -204,11 +234,12 @@ async function readCurrent(
       source: {
         kind: 'log',
         pattern: input.pattern,
-        files: input.files,
+        files,
         window: window.rows,
         since: window.since === null ? null : new Date(window.since).toISOString(),
         first_ts: live.firstTs,
         last_ts: live.lastTs,
+        quality: live.quality,
       },
     };
   }
@@ -219,7 +250,7 @@ async function readCurrent(
     categorical: data.categorical,
     target: data.target,
     targetSource: data.target ? 'target' : null,
-    source: { kind: 'file', pattern: input.pattern, files: input.files, window: null, since: null, first_ts: null, last_ts: null },
+    source: { kind: 'file', pattern: input.pattern, files: input.files, window: null, since: null, first_ts: null, last_ts: null, quality: null },
   };
 }
 

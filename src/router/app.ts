@@ -3,16 +3,16 @@
  * serve command calls listen(). Every error leaves as {error: {code, message, field?}} with a
  * status from the contract; bad input is never a 500.
  */
-import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { Variant } from './assign.js';
 import { RouterError } from './errors.js';
 import type { ModelBackend } from './model-set.js';
-import type { LogSink } from './prediction-log.js';
-import type { RecentRequests } from './recent-requests.js';
+import type { FeedbackRecord, PredictionRecord } from '../prediction-log/index.js';
+import type { LabelIndex } from './label-index.js';
 import type { RouterMetrics } from './metrics.js';
+import type { RequestIds } from './request-id.js';
 import { abRoutes } from './routes/ab.js';
 import { adminRoutes } from './routes/admin.js';
 import { feedbackRoutes } from './routes/feedback.js';
@@ -31,14 +31,25 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * Where the router writes rows: the LogWriter in production, an array in tests. A promise settles
+ * once the row is written (or rejects with LogWriteError when it cannot be).
+ */
+export interface LogSink {
+  appendPrediction(record: PredictionRecord): Promise<void>;
+  appendFeedback(record: FeedbackRecord): Promise<void>;
+}
+
 export interface RouterDeps {
   config: ConfigHolder;
   models: ModelBackend;
   log: LogSink;
-  recent: RecentRequests;
+  /** Request ids that already carry a label (repeated feedback writes nothing). */
+  labels: LabelIndex;
+  /** Issues the signed request ids and verifies them on POST /feedback. */
+  requestIds: RequestIds;
   metrics: RouterMetrics;
   clock?: Clock;
-  newRequestId?: () => string;
   /** Fastify's logger: options for pino, or false (tests). */
   logger?: FastifyServerOptions['logger'];
   /** Set `draining` when the process is stopping: new requests get 503 SHUTTING_DOWN. */
@@ -95,10 +106,10 @@ export function buildApp(deps: RouterDeps): FastifyInstance {
     config: deps.config,
     models: deps.models,
     log: deps.log,
-    recent: deps.recent,
+    labels: deps.labels,
+    requestIds: deps.requestIds,
     metrics: deps.metrics,
     clock: deps.clock ?? { now: Date.now },
-    newRequestId: deps.newRequestId ?? randomUUID,
     lifecycle: deps.lifecycle ?? { draining: false },
     logProblem: deps.logProblem ?? (() => null),
     counts: { A: 0, B: 0 },
@@ -108,7 +119,7 @@ export function buildApp(deps: RouterDeps): FastifyInstance {
     logger: deps.logger ?? false,
     // One line per request from onResponse below, with the variant and version; not two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
-    genReqId: () => context.newRequestId(),
+    genReqId: () => context.requestIds.issue(),
     bodyLimit: config.router.body_limit_bytes,
     // Draining answers with the contract's error body (onRequest below), not Fastify's.
     return503OnClosing: false,

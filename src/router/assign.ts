@@ -3,8 +3,9 @@
  * version, so a change of algorithm is a new version and never moves users silently.
  */
 import { createHash } from 'node:crypto';
+import type { Variant } from '../prediction-log/index.js';
 
-export type Variant = 'A' | 'B';
+export type { Variant } from '../prediction-log/index.js';
 
 /** The hash used by this router; logged and reported by /ab and /metrics. */
 export const ASSIGNMENT_HASH_VERSION = 1;

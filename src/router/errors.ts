@@ -16,6 +16,7 @@ export type RouterErrorCode =
   | 'RATE_LIMITED'
   | 'MODEL_UNAVAILABLE'
   | 'WORKER_FAILED'
+  | 'LOG_UNAVAILABLE'
   | 'NOT_READY'
   | 'SHUTTING_DOWN'
   | 'CONFIG_INVALID'

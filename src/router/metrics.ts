@@ -71,15 +71,44 @@ export class RouterMetrics {
     labelNames: ['alias'] as const,
     registers: [this.registry],
   });
+  readonly feedbackDuplicates = new Counter({
+    name: 'driftgate_router_feedback_duplicates_total',
+    help: 'Feedback for a request that already had a label here: answered "duplicate", nothing written',
+    registers: [this.registry],
+  });
   readonly logRows = new Counter({
     name: 'driftgate_router_log_rows_total',
-    help: 'Rows appended to the predictions log, by event',
+    help: 'Rows written to the predictions log, by event',
     labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly logRowsFailed = new Counter({
+    name: 'driftgate_router_log_rows_failed_total',
+    help: 'Rows the predictions log could not take (refused requests, or answered unlogged with log_failure: serve), by event',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly logWriteErrors = new Counter({
+    name: 'driftgate_router_log_write_errors_total',
+    help: 'Failed writes (or syncs) of the predictions log, by error code (ENOSPC, EIO, EFBIG, ...)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly logRotations = new Counter({
+    name: 'driftgate_router_log_rotations_total',
+    help: 'New log files started, by reason (size, interval, headerless, signal, moved, deleted, truncated)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly logWritable = new Gauge({
+    name: 'driftgate_router_log_writable',
+    help: '1 while the predictions log takes rows, 0 after a failed write until one succeeds',
     registers: [this.registry],
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     this.hashVersion.set(ASSIGNMENT_HASH_VERSION);
+    this.logWritable.set(1);
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'driftgate_router_' });
   }
 

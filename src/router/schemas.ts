@@ -4,11 +4,16 @@
  */
 import type { Config } from '../config/index.js';
 import { describe } from '../errors.js';
+import { FEATURE_LIMIT } from '../stats/number.js';
 
 export const USER_ID_MAX = 128;
 export const CATEGORY_MAX = 256;
-/** No control characters: every log row stays one line, and a log line cannot be forged. */
-const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+/**
+ * No control characters (every log row stays one line, and a log line cannot be forged) and no lone
+ * surrogate (it cannot be written as UTF-8: the log would hold another string than the one hashed).
+ * Ajv compiles patterns with the u flag, so a surrogate pair is one code point and passes.
+ */
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$';
 
 export interface PredictBody {
   user_id: string;
@@ -40,7 +45,9 @@ export function predictBodySchema(config: Pick<Config, 'dataset'>) {
         properties: Object.fromEntries(
           features.map((f) => [
             f.name,
-            f.type === 'numeric' ? { type: 'number' } : { type: ['string', 'number'], minLength: 1, maxLength: CATEGORY_MAX, pattern: PRINTABLE },
+            f.type === 'numeric'
+              ? { type: 'number', minimum: -FEATURE_LIMIT, maximum: FEATURE_LIMIT }
+              : { type: ['string', 'number'], minLength: 1, maxLength: CATEGORY_MAX, pattern: PRINTABLE },
           ]),
         ),
       },
@@ -112,6 +119,7 @@ function valueAt(body: unknown, parts: readonly string[]): unknown {
 
 function described(value: unknown): string {
   if (typeof value === 'string' && value.length > USER_ID_MAX) return `a string of ${value.length} characters`;
+  if (typeof value === 'string' && !value.isWellFormed()) return 'a string with a lone surrogate (not well-formed Unicode)';
   if (typeof value === 'string' && new RegExp(PRINTABLE, 'u').test(value) === false) return 'a string with control characters';
   return describe(value);
 }
@@ -159,7 +167,10 @@ export function explainSchemaFailure(failure: SchemaFailure, body: unknown, conf
     case 'maxLength':
     case 'pattern': {
       const max = parts[0] === 'features' ? CATEGORY_MAX : USER_ID_MAX;
-      return { field: fieldOf(), message: `expected a non-empty string of at most ${max} characters without control characters, got ${value === '' ? 'an empty string' : described(value)}` };
+      return {
+        field: fieldOf(),
+        message: `expected a non-empty string of at most ${max} characters without control characters or lone surrogates, got ${value === '' ? 'an empty string' : described(value)}`,
+      };
     }
     case 'enum': {
       const allowed = (failure.params.allowedValues as unknown[] | undefined) ?? config.dataset.classes;
@@ -167,6 +178,7 @@ export function explainSchemaFailure(failure: SchemaFailure, body: unknown, conf
     }
     case 'minimum':
     case 'maximum':
+      if (inFeatures) return { field: fieldOf(), message: `expected a finite number within ±${FEATURE_LIMIT} (the float32 range), got ${described(value)}` };
       return { field: fieldOf(), message: `expected a number from 0 to 1, got ${described(value)}` };
     default:
       return { field: fieldOf(), message: `expected a valid value (${failure.keyword}), got ${described(value)}` };

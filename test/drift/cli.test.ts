@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/project.js';
@@ -176,6 +176,33 @@ describe('driftgate drift', () => {
       const empty = await drift(['--current', 'log', '--json']);
       expect(empty.exitCode).toBe(0);
       expect(lastJson(empty.stdout)).toMatchObject({ status: 'insufficient_data', n_current: 0, drift_detected: false });
+    });
+
+    it('±1e308 rows (accepted by an older router) are left out with file and line; the rest is analysed, exit 0', async () => {
+      const lines = logLines(DRIFTED);
+      lines[3] = lines[3]!.replace(/,prediction,r3,u3,A,prod,1,[^,]+,/, ',prediction,r3,u3,A,prod,1,1e308,');
+      lines[4] = lines[4]!.replace(/,prediction,r4,u4,A,prod,1,[^,]+,/, ',prediction,r4,u4,A,prod,1,-1e308,');
+      const log = write('predictions.csv', [LOG_HEADER, ...lines]);
+      const { exitCode, stdout, stderr } = await drift(['--current', 'log', '--json']);
+      expect(exitCode).toBe(0);
+      const result = lastJson(stdout) as { n_current: number; drift_detected: boolean; current: { quality: unknown } };
+      expect([result.n_current, result.drift_detected]).toEqual([148, true]);
+      const problem = (line: number, value: string) => ({ file: log, line, problem: `sepal_length: expected a number within ±3.4028234663852886e+38 (the float32 range), got "${value}"` });
+      expect(result.current.quality).toEqual({ rows_read: 150, malformed_rows: 2, malformed: [problem(5, '1e308'), problem(6, '-1e308')], unreadable: [], headerless: [] });
+      expect(stderr).toContain(`[drift] 2 malformed log rows left out (first: ${log}:5: sepal_length: expected a number within`);
+    });
+
+    it('reads the rotated files beside the log too, merged by time', async () => {
+      const lines = logLines(DRIFTED);
+      write('predictions.csv.20261128T030100.000Z', [LOG_HEADER, ...lines.slice(0, 100)]);
+      write('predictions.csv', [LOG_HEADER, ...lines.slice(100)]);
+      const { exitCode, stdout } = await drift(['--current', 'log', '--json']);
+      expect(exitCode).toBe(0);
+      expect(lastJson(stdout)).toMatchObject({
+        n_current: 150,
+        current: { files: [path.join(dir, 'predictions.csv.20261128T030100.000Z'), path.join(dir, 'predictions.csv')] },
+      });
+      rmSync(path.join(dir, 'predictions.csv.20261128T030100.000Z'));
     });
 
     it('a missing log is a missing file: the router is not running or router.log_path is wrong', async () => {

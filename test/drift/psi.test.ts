@@ -10,11 +10,11 @@ import {
   histogramSorted,
   linspace,
   quantileEdges,
-  quantileSorted,
   sortedCopy,
   sturgesEdges,
 } from '../../src/drift/histogram.js';
 import { countCategories, fillZeroShares, psiCategorical, psiFromShares, psiNumeric } from '../../src/drift/psi.js';
+import { quantileSorted, ValueCountQuantiles } from '../../src/stats/quantile.js';
 
 /** JSON has no infinities: the generator writes them as strings. */
 type Num = number | 'Infinity' | '-Infinity';
@@ -101,6 +101,13 @@ describe('np.quantile (linear)', () => {
   it.each(vectors.quantile.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const sorted = sortedCopy(floats(c.data));
     expect(c.q.map((q) => quantileSorted(sorted, q))).toEqual(c.values.map(num));
+  });
+
+  // A streamed sample kept as value counts gives numpy's numbers too.
+  it.each(vectors.quantile.map((c) => [c.name, c] as const))('%s, from value counts', (_name, c) => {
+    const counts = new ValueCountQuantiles();
+    for (const x of floats(c.data)) counts.add(x);
+    expect(counts.quantiles(c.q)).toEqual(c.values.map(num));
   });
 });
 

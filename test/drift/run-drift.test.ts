@@ -86,8 +86,8 @@ describe('runDrift on files', () => {
         n_current: 150,
       },
       thresholds: { psi_threshold: 0.2, ks_alpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantile_bins: 10, min_rows: 30 },
-      reference: { kind: 'file', pattern: IRIS, files: [IRIS], window: null, since: null, first_ts: null, last_ts: null },
-      current: { kind: 'file', pattern: current, files: [current], window: null, since: null, first_ts: null, last_ts: null },
+      reference: { kind: 'file', pattern: IRIS, files: [IRIS], window: null, since: null, first_ts: null, last_ts: null, quality: null },
+      current: { kind: 'file', pattern: current, files: [current], window: null, since: null, first_ts: null, last_ts: null, quality: null },
       report_dir: reportDir,
       timings_ms: { read_reference: 10, read_current: 10, analyze: 10, report: 10, total: 40 },
     });

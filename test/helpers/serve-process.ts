@@ -142,3 +142,13 @@ export function statusCounts(samples: readonly Sample[]): Record<string, number>
   }
   return counts;
 }
+
+/** A process that exists and is not a zombie waiting for its (dead) parent to be reaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -6,7 +6,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assignVariant } from '../../src/router/assign.js';
 import { LiveConfig } from '../../src/router/live-config.js';
-import { FIXED_NOW, IRIS_ROW, predictBody, testRouter, type TestRouter } from './build.js';
+import { FIXED_NOW, IRIS_ROW, predictBody, requestIdNo, testRequestIds, testRouter, type TestRouter } from './build.js';
 import { stubPredict } from './stubs.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -28,7 +28,7 @@ describe('POST /predict and POST /feedback', () => {
     const response = await predict(router, 'alice', { label: 'setosa' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
-      request_id: 'req-1',
+      request_id: requestIdNo(1),
       variant: 'A',
       alias: 'prod',
       model_version: '1',
@@ -38,7 +38,7 @@ describe('POST /predict and POST /feedback', () => {
     expect(router.sink.predictions).toEqual([
       {
         ts: FIXED_NOW,
-        requestId: 'req-1',
+        requestId: requestIdNo(1),
         userId: 'alice',
         variant: 'A',
         alias: 'prod',
@@ -49,11 +49,59 @@ describe('POST /predict and POST /feedback', () => {
         latencyMs: router.sink.predictions[0]!.latencyMs,
       },
     ]);
-    const feedback = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: 'req-1', label: 'versicolor' }), headers: JSON_TYPE });
-    expect(feedback.statusCode).toBe(202);
-    expect(feedback.json()).toEqual({ request_id: 'req-1', label: 'versicolor', status: 'accepted' });
-    expect(router.sink.feedback).toEqual([{ ts: FIXED_NOW, requestId: 'req-1', label: 'versicolor' }]);
+    const sendFeedback = async (requestId: string, label: string) =>
+      router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestId, label }), headers: JSON_TYPE });
+    // The first label counts: the inline one. Feedback for it is a duplicate and writes nothing.
+    const duplicate = await sendFeedback(requestIdNo(1), 'versicolor');
+    expect([duplicate.statusCode, duplicate.json()]).toEqual([202, { request_id: requestIdNo(1), label: 'setosa', status: 'duplicate' }]);
+    // Every request gets an id (the feedback above took the second).
+    expect((await predict(router, 'bob')).json().request_id).toBe(requestIdNo(3));
+    const accepted = await sendFeedback(requestIdNo(3), 'versicolor');
+    expect([accepted.statusCode, accepted.json()]).toEqual([202, { request_id: requestIdNo(3), label: 'versicolor', status: 'accepted' }]);
+    const again = await sendFeedback(requestIdNo(3), 'virginica');
+    expect([again.statusCode, again.json()]).toEqual([202, { request_id: requestIdNo(3), label: 'versicolor', status: 'duplicate' }]);
+    expect(router.sink.feedback).toEqual([{ ts: FIXED_NOW, requestId: requestIdNo(3), label: 'versicolor' }]);
+    expect(await router.metrics.registry.getSingleMetricAsString('driftgate_router_feedback_duplicates_total')).toContain('driftgate_router_feedback_duplicates_total 2');
     await router.app.close();
+  });
+
+  it('refuses feedback for a request id older than router.feedback_max_age_s (404), and accepts one from another replica', async () => {
+    const router = await testRouter({ patch: { router: { feedback_max_age_s: 3600 } } });
+    const old = testRequestIds(() => FIXED_NOW - 3600_001).issue();
+    const otherReplica = testRequestIds(() => FIXED_NOW - 60_000).issue();
+    const expired = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: old, label: 'setosa' }), headers: JSON_TYPE });
+    expect([expired.statusCode, expired.json()]).toEqual([
+      404,
+      { error: { code: 'NOT_FOUND', field: 'request_id', message: `expected the request_id of a prediction from the last 1 hour (router.feedback_max_age_s), got one from ${new Date(FIXED_NOW - 3600_001).toISOString()}` } },
+    ]);
+    const accepted = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: otherReplica, label: 'setosa' }), headers: JSON_TYPE });
+    expect([accepted.statusCode, accepted.json().status]).toEqual([202, 'accepted']);
+    expect(router.sink.feedback).toEqual([{ ts: FIXED_NOW, requestId: otherReplica, label: 'setosa' }]);
+    await router.app.close();
+  });
+
+  it('while the log cannot be written: refuses predictions (503 LOG_UNAVAILABLE, Retry-After) by default, serves them unlogged with log_failure: serve; feedback is refused either way', async () => {
+    for (const policy of ['refuse', 'serve'] as const) {
+      const router = await testRouter({ patch: { router: { ab_split_b: 0, log_failure: policy } } });
+      router.sink.failing = 'ENOSPC';
+      const response = await predict(router, 'alice');
+      const feedback = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestIdNo(1), label: 'setosa' }), headers: JSON_TYPE });
+      const unavailable = { error: { code: 'LOG_UNAVAILABLE', message: 'the predictions log cannot be written (ENOSPC), so the request was not answered; retry (another instance)' } };
+      expect([feedback.statusCode, feedback.json(), feedback.headers['retry-after']]).toEqual([503, unavailable, '1']);
+      if (policy === 'refuse') {
+        expect([response.statusCode, response.json(), response.headers['retry-after']]).toEqual([503, unavailable, '1']);
+      } else {
+        expect([response.statusCode, response.json().request_id]).toEqual([200, requestIdNo(1)]);
+      }
+      // /ready tells a load balancer: not ready while refusing, degraded while serving unlogged.
+      const ready = await router.app.inject({ method: 'GET', url: '/ready' });
+      expect([ready.statusCode, ready.json().reasons]).toEqual([policy === 'refuse' ? 503 : 200, ['the predictions log cannot be written (ENOSPC)']]);
+      if (policy === 'serve') expect(ready.json().status).toBe('degraded');
+      const metrics = await router.metrics.registry.metrics();
+      expect(metrics).toContain('driftgate_router_log_rows_failed_total{event="prediction"} 1\n');
+      expect(metrics).toContain('driftgate_router_log_rows_failed_total{event="feedback"} 1\n');
+      await router.app.close();
+    }
   });
 
   it('assigns by the versioned hash: each user always gets the same variant, and B gets its share', async () => {

@@ -5,7 +5,8 @@ import { buildApp } from '../../src/router/app.js';
 import { LiveConfig } from '../../src/router/live-config.js';
 import { RouterMetrics } from '../../src/router/metrics.js';
 import { ModelSet } from '../../src/router/model-set.js';
-import { RecentRequests } from '../../src/router/recent-requests.js';
+import { LabelIndex } from '../../src/router/label-index.js';
+import { RequestIds } from '../../src/router/request-id.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 import { ArraySink, StubPool, StubRegistry } from './stubs.js';
 
@@ -19,9 +20,34 @@ export interface TestRouter {
   sink: ArraySink;
   metrics: RouterMetrics;
   lifecycle: { draining: boolean };
+  requestIds: RequestIds;
+}
+
+export const TEST_REQUEST_KEY = 'test-request-key-0123456789';
+
+/** Request ids as the router issues them, from a fixed key, clock and counter, so tests pin them. */
+export function testRequestIds(now: () => number = () => FIXED_NOW): RequestIds {
+  let n = 0;
+  return new RequestIds({
+    key: TEST_REQUEST_KEY,
+    now,
+    random: (bytes) => {
+      const out = Buffer.alloc(bytes);
+      out.writeUInt32BE(++n, bytes - 4);
+      return out;
+    },
+  });
 }
 
 export const FIXED_NOW = Date.UTC(2026, 4, 6, 7, 8, 9, 10);
+
+/** The n-th request id (1-based) a test router issues. */
+export function requestIdNo(n: number): string {
+  const ids = testRequestIds();
+  let id = '';
+  for (let i = 0; i < n; i++) id = ids.issue();
+  return id;
+}
 
 export async function testRouter(
   options: { patch?: Record<string, unknown>; aliases?: Record<string, string>; env?: Record<string, string>; load?: boolean } = {},
@@ -51,19 +77,20 @@ export async function testRouter(
   if (options.load !== false) await models.refresh();
   const sink = new ArraySink();
   const lifecycle = { draining: false };
-  let n = 0;
+  const requestIds = testRequestIds();
   const app = buildApp({
     config,
     models,
     log: sink,
-    recent: new RecentRequests(1000),
+    labels: new LabelIndex(1000),
+    requestIds,
     metrics,
     lifecycle,
     clock: { now: () => FIXED_NOW },
-    newRequestId: () => `req-${++n}`,
+    logProblem: () => (sink.failing ? `the predictions log cannot be written (${sink.failing})` : null),
   });
   await app.ready();
-  return { app, config, configFile, models, pool, registry, sink, metrics, lifecycle };
+  return { app, config, configFile, models, pool, registry, sink, metrics, lifecycle, requestIds };
 }
 
 export const IRIS_ROW = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };

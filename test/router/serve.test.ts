@@ -13,7 +13,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/fs-atomic.js';
 import { assignVariant } from '../../src/router/assign.js';
-import { logColumns } from '../../src/router/prediction-log.js';
+import { logColumns } from '../../src/prediction-log/index.js';
 import { writeConfig } from '../helpers/config.js';
 import { mlflowApi, startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
 import { registerTestModels, type TestModel } from '../helpers/model.js';
@@ -23,6 +23,7 @@ import {
   getJson,
   loadUntil,
   predictOnce,
+  isAlive,
   startRouter,
   statusCounts,
   waitReady,
@@ -303,7 +304,7 @@ describe('driftgate serve with real workers and MLflow models', () => {
     expect(statusCounts(samples)).toEqual({ '200': samples.length });
   }, 300_000);
 
-  it('after kill -9 mid-load the log holds only whole rows, missing at most the last flush interval', async () => {
+  it('after kill -9 mid-load the log holds every answered row, whole', async () => {
     const workerPids = (await waitReady(router.url, 10_000)).workers.map((w) => w.pid!);
     let killedAt = 0;
     const load = loadUntil(router.url, { concurrency: 32, users: USERS, stop: () => killedAt > 0 });
@@ -317,22 +318,11 @@ describe('driftgate serve with real workers and MLflow models', () => {
     expect(rows.every((r) => Object.keys(r).length === logColumns(mlflow.config).length)).toBe(true);
     const logged = new Set(rows.map((r) => r.request_id));
     const answered = samples.filter((s) => s.status === 200);
-    const missing = answered.filter((s) => !logged.has(answer(s).request_id));
-    // Whatever is missing was answered within the last flush interval (plus scheduling slack).
-    for (const s of missing) expect(killedAt - s.doneAt).toBeLessThan(FLUSH_MS + 150);
-    expect(answered.length - missing.length).toBeGreaterThan(0);
+    expect(answered.length).toBeGreaterThan(500);
+    // An answer leaves only once its row is in the file (router.log_ack: written): none is missing.
+    expect(answered.filter((s) => !logged.has(answer(s).request_id)).map((s) => answer(s).request_id)).toEqual([]);
     // The workers died with it (parent-death signal).
     await sleep(1000);
     expect(workerPids.filter(isAlive)).toEqual([]);
   }, 120_000);
 });
-
-/** A process that exists and is not a zombie waiting for its (dead) parent to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}

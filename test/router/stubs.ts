@@ -2,7 +2,9 @@
 import type { ModelVersion } from '../../src/registry/index.js';
 import type { LoadedModel, ModelSpec, Row, RowPrediction, WorkerInfo } from '../../src/python/worker-pool.js';
 import { WorkerPoolError } from '../../src/python/worker-pool.js';
-import type { FeedbackRecord, LogSink, PredictionRecord } from '../../src/router/prediction-log.js';
+import type { FeedbackRecord, PredictionRecord } from '../../src/prediction-log/index.js';
+import { LogWriteError } from '../../src/prediction-log/index.js';
+import type { LogSink } from '../../src/router/app.js';
 import type { AliasRegistry, ModelPool } from '../../src/router/model-set.js';
 
 export const CLASSES = ['setosa', 'versicolor', 'virginica'];
@@ -77,15 +79,19 @@ export class StubRegistry implements AliasRegistry {
   }
 }
 
+/** The log as an array; `failing` makes every append fail as a full disk would. */
 export class ArraySink implements LogSink {
   readonly predictions: PredictionRecord[] = [];
   readonly feedback: FeedbackRecord[] = [];
+  failing: string | null = null;
 
-  appendPrediction(record: PredictionRecord): void {
+  async appendPrediction(record: PredictionRecord): Promise<void> {
+    if (this.failing) throw new LogWriteError(this.failing, `writing to the log failed: ${this.failing}`);
     this.predictions.push(record);
   }
 
-  appendFeedback(record: FeedbackRecord): void {
+  async appendFeedback(record: FeedbackRecord): Promise<void> {
+    if (this.failing) throw new LogWriteError(this.failing, `writing to the log failed: ${this.failing}`);
     this.feedback.push(record);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/random.js';
-import { IRIS_ROW, predictBody, testRouter, type TestRouter } from './build.js';
+import { IRIS_ROW, predictBody, requestIdNo, testRouter, type TestRouter } from './build.js';
 
 let router: TestRouter;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ const predictCases: Case[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
     field: 'user_id',
-    message: 'expected a non-empty string of at most 128 characters without control characters, got an empty string',
+    message: 'expected a non-empty string of at most 128 characters without control characters or lone surrogates, got an empty string',
   },
   {
     name: 'user_id of 129 characters',
@@ -46,7 +46,7 @@ const predictCases: Case[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
     field: 'user_id',
-    message: 'expected a non-empty string of at most 128 characters without control characters, got a string of 129 characters',
+    message: 'expected a non-empty string of at most 128 characters without control characters or lone surrogates, got a string of 129 characters',
   },
   {
     name: 'user_id with a newline',
@@ -54,7 +54,15 @@ const predictCases: Case[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
     field: 'user_id',
-    message: 'expected a non-empty string of at most 128 characters without control characters, got a string with control characters',
+    message: 'expected a non-empty string of at most 128 characters without control characters or lone surrogates, got a string with control characters',
+  },
+  {
+    name: 'user_id with a lone surrogate (it cannot be written as UTF-8)',
+    payload: '{"user_id": "user-\\ud800-1", "features": {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'user_id',
+    message: 'expected a non-empty string of at most 128 characters without control characters or lone surrogates, got a string with a lone surrogate (not well-formed Unicode)',
   },
   { name: 'numeric user_id', payload: JSON.stringify({ user_id: 42, features: IRIS_ROW }), status: 400, code: 'VALIDATION_FAILED', field: 'user_id', message: 'expected a string, got number 42' },
   { name: 'missing features', payload: JSON.stringify({ user_id: 'u1' }), status: 400, code: 'VALIDATION_FAILED', field: 'features', message: 'expected features, got nothing' },
@@ -95,6 +103,22 @@ const predictCases: Case[] = [
     code: 'VALIDATION_FAILED',
     field: 'features.sepal_length',
     message: 'expected a finite number, got number -Infinity',
+  },
+  {
+    name: '1e308 (finite, beyond the float32 range the models compute in)',
+    payload: '{"user_id": "u1", "features": {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1e308, "petal_width": 0.2}}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'features.petal_length',
+    message: 'expected a finite number within ±3.4028234663852886e+38 (the float32 range), got number 1e+308',
+  },
+  {
+    name: '-1e308',
+    payload: '{"user_id": "u1", "features": {"sepal_length": -1e308, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'features.sepal_length',
+    message: 'expected a finite number within ±3.4028234663852886e+38 (the float32 range), got number -1e+308',
   },
   {
     name: 'a NaN token (not JSON)',
@@ -191,14 +215,24 @@ describe('other routes reject bad input', () => {
       status: 404,
       code: 'NOT_FOUND',
       field: 'request_id',
-      message: 'expected the request_id of one of the last 1000 predictions of this router, got "nope"',
+      message: 'expected the request_id of a prediction answered by a router of this deployment, got "nope"',
     },
-    { name: 'feedback without a label', method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: 'req-1' }), status: 400, code: 'VALIDATION_FAILED', field: 'label', message: 'expected label, got nothing' },
+    {
+      name: 'feedback for a forged request_id (the right shape, a wrong signature)',
+      method: 'POST',
+      url: '/feedback',
+      payload: JSON.stringify({ request_id: `${requestIdNo(1).slice(0, -22)}${'A'.repeat(22)}`, label: 'setosa' }),
+      status: 404,
+      code: 'NOT_FOUND',
+      field: 'request_id',
+      message: `expected the request_id of a prediction answered by a router of this deployment, got ${JSON.stringify(`${requestIdNo(1).slice(0, -22)}${'A'.repeat(22)}`)}`,
+    },
+    { name: 'feedback without a label', method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestIdNo(1) }), status: 400, code: 'VALIDATION_FAILED', field: 'label', message: 'expected label, got nothing' },
     {
       name: 'feedback with an unknown label',
       method: 'POST',
       url: '/feedback',
-      payload: JSON.stringify({ request_id: 'req-1', label: 'rose' }),
+      payload: JSON.stringify({ request_id: requestIdNo(1), label: 'rose' }),
       status: 400,
       code: 'VALIDATION_FAILED',
       field: 'label',

@@ -4,7 +4,7 @@ const command: Command = {
   summary: 'Validate the config and print it with defaults filled in and paths resolved',
   async run({ config }) {
     // The admin token is a secret: say whether it is set, never what it is.
-    const shown = { ...config, adminToken: config.adminToken === null ? null : '(set)' };
+    const shown = { ...config, adminToken: config.adminToken === null ? null : '(set)', requestKey: config.requestKey === null ? null : '(set)' };
     return { result: shown };
   },
 };

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
@@ -29,6 +29,7 @@ function writeDemoConfig(config: Config): string {
   const tree = structuredClone({ ...config }) as Record<string, unknown>;
   delete tree.source;
   delete tree.adminToken;
+  delete tree.requestKey;
   doc.contents = doc.createNode(tree) as typeof doc.contents;
   const set = (keys: string[], value: unknown): void => void doc.setIn(keys, value);
   set(['dataset', 'current'], path.join(DEMO_DIR, 'iris-drifted.csv'));
@@ -45,6 +46,17 @@ function writeDemoConfig(config: Config): string {
   const file = path.join(DEMO_DIR, 'driftgate.yaml');
   writeFileAtomic(file, doc.toString());
   return file;
+}
+
+/** An earlier run's log set moves out of the way (into previous/<time>/), so readers never mix it in. */
+function keepPreviousLog(logPath: string): void {
+  const dir = path.dirname(logPath);
+  const base = path.basename(logPath);
+  const names = existsSync(dir) ? readdirSync(dir).filter((name) => name === base || name.startsWith(`${base}.`) || name.startsWith(`${base}-`)) : [];
+  if (names.length === 0) return;
+  const target = path.join(dir, 'previous', new Date().toISOString().replace(/[-:]/g, ''));
+  mkdirSync(target, { recursive: true });
+  for (const name of names) renameSync(path.join(dir, name), path.join(target, name));
 }
 
 async function waitReady(url: string, router: ResultPromise, timeoutMs: number): Promise<void> {
@@ -111,7 +123,7 @@ const command: Command = {
       const client = new MlflowClient(demo.mlflow.tracking_uri);
       // A clean slate: the demo's own registered model and data, never yours.
       if (await client.getRegisteredModel(demo.mlflow.model_name)) await client.deleteRegisteredModel(demo.mlflow.model_name);
-      if (existsSync(demo.router.log_path)) renameSync(demo.router.log_path, `${demo.router.log_path}.${Date.now()}.old`);
+      keepPreviousLog(demo.router.log_path);
       rmSync(demo.dataset.current!, { force: true });
       const cli = async (args: string[]): Promise<unknown> => {
         const { stdout } = await runChild(NODE_BIN, [CLI_BIN, ...args, '--config', demoFile, '--json'], { onStderrLine: log, label: `driftgate ${args[0]}`, signal });

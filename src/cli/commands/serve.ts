@@ -1,15 +1,19 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/index.js';
-import { DriftgateError } from '../../errors.js';
+import { ConfigError, DriftgateError } from '../../errors.js';
+import { isGlob } from '../../fs-glob.js';
+import { checkLogColumns, logColumns, logSchema, LogWriter, type LogWriterEvent } from '../../prediction-log/index.js';
 import { ENVIRONMENTS, ensurePythonEnv } from '../../python/bootstrap.js';
 import { WorkerPool } from '../../python/worker-pool.js';
 import { MlflowClient } from '../../registry/index.js';
 import { buildApp } from '../../router/app.js';
-import { LiveConfig } from '../../router/live-config.js';
+import { LiveConfig, type Logger } from '../../router/live-config.js';
 import { RouterMetrics } from '../../router/metrics.js';
 import { ModelSet } from '../../router/model-set.js';
-import { checkLogColumns, logColumns, PredictionLog } from '../../router/prediction-log.js';
-import { RecentRequests } from '../../router/recent-requests.js';
+import { LabelIndex } from '../../router/label-index.js';
+import { RequestIds, requestKey } from '../../router/request-id.js';
 import type { Command } from '../command.js';
 
 /** In-flight requests get this long to finish on SIGTERM before the router stops anyway. */
@@ -32,6 +36,43 @@ function workerEnv(config: Config): Record<string, string> {
   };
 }
 
+/** A replica writes one file; router.log_path may be a glob for the readers, but then each replica needs its own path. */
+function ownLogPath(config: Config): string {
+  const file = config.router.log_path;
+  if (isGlob(path.basename(file)) && !existsSync(file)) {
+    throw new ConfigError(
+      config.source.file,
+      'router.log_path',
+      `expected this replica's own log file to write, got the glob ${JSON.stringify(file)} (fine for the readers); set DRIFTGATE_LOG_PATH to this replica's file, e.g. predictions-$HOSTNAME.csv`,
+    );
+  }
+  return file;
+}
+
+/** What the log writer reports, as a line for people and a counter for /metrics. */
+function logEventLine(event: LogWriterEvent, file: string): string | null {
+  switch (event.kind) {
+    case 'opened':
+      return event.repairedBytes > 0 ? `cut a torn last row (${event.repairedBytes} bytes) off ${file}, left by a crash` : null;
+    case 'rotated':
+      return event.reason === 'headerless'
+        ? `${file} held rows without a header (cut by an older copytruncate); moved it to ${event.to} and started a new file`
+        : `rotated the predictions log (${event.reason}): the rows so far are in ${event.to}`;
+    case 'rotate_failed':
+      return `could not rotate ${file} (${event.reason}); still writing to it`;
+    case 'reopened':
+      return `reopened ${file} (${event.reason === 'signal' ? 'SIGHUP' : `the file was ${event.reason}`})`;
+    case 'truncated':
+      return `${file} was truncated in place (copytruncate); rebuilt it with the header${event.copy ? ` and ${event.restoredBytes} bytes of rows its copy ${event.copy} missed` : ' (no copy of it was found: the rows before the truncation are wherever it was copied to)'}`;
+    case 'foreign_append':
+      return `another process appended ${event.bytes} bytes to ${file}; give every router its own log file (DRIFTGATE_LOG_PATH)`;
+    case 'write_failed':
+      return `writing the predictions log failed (${event.code}: ${event.message}); ${event.rows} rows not logged`;
+    case 'recovered':
+      return `the predictions log ${file} takes rows again after ${Math.round(event.afterMs / 100) / 10} s`;
+  }
+}
+
 function waitForAbort(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -43,28 +84,48 @@ const command: Command = {
     'Serves prod (A) and staging (B) from a pool of Python inference workers, assigning users by a',
     'versioned hash of user_id against router.ab_split_b. Edit ab_split_b in the YAML (or PUT /ab) and the',
     'router follows within 2 s. Aliases are polled every router.registry_poll_s; POST /admin/reload re-reads',
-    'them now. One CSV row per prediction and feedback goes to router.log_path, flushed every',
-    'router.flush_interval_ms. SIGTERM or Ctrl-C: stop accepting, finish in-flight requests, flush, exit 0.',
+    'them now. One CSV row per prediction and feedback goes to router.log_path (an answer waits for its row:',
+    'router.log_ack), synced by router.log_fsync, rotated by router.log_rotate; SIGHUP reopens it (after an',
+    'outside mv). SIGTERM or Ctrl-C: stop accepting, finish in-flight requests, flush, exit 0.',
     'Listens on router.host:router.port (DRIFTGATE_ROUTER_HOST, DRIFTGATE_ROUTER_PORT); admin routes need',
     'DRIFTGATE_ADMIN_TOKEN. Logs are JSON lines on stderr (DRIFTGATE_LOG_LEVEL, default info).',
   ].join('\n'),
   async run({ config, env, log, signal }) {
     checkLogColumns(config);
+    const logPath = ownLogPath(config);
     const { python } = await ensurePythonEnv(ENVIRONMENTS.train, { log });
-    const columns = logColumns(config);
-    const recent = new RecentRequests();
-    await recent.preload(config.router.log_path, columns);
-    let logProblem: string | null = null;
-    const predictionLog = await PredictionLog.open(config.router.log_path, columns, {
-      flushIntervalMs: config.router.flush_interval_ms,
-      onError: (error) => {
-        logProblem = `the predictions log ${config.router.log_path} cannot be written (${error.message}); rows are kept in memory and retried`;
-      },
-    });
-    if (predictionLog.opened.repairedBytes > 0) {
-      log(`[serve] cut a torn last row (${predictionLog.opened.repairedBytes} bytes) off ${config.router.log_path}, left by a crash`);
-    }
+    const schema = logSchema(config);
+    const key = await requestKey(config.requestKey, logPath);
+    const labels = new LabelIndex();
+    await labels.preload(logPath, schema);
     const metrics = new RouterMetrics({ processMetrics: true });
+    // Until the HTTP app's JSON logger exists (the file is opened first), events go to stderr as plain lines.
+    let logLogger: Logger | null = null;
+    const onLogEvent = (event: LogWriterEvent): void => {
+      if (event.kind === 'write_failed') {
+        metrics.logWriteErrors.inc({ code: event.code });
+        if (event.rows > 0) metrics.logWritable.set(0);
+      }
+      if (event.kind === 'recovered') metrics.logWritable.set(1);
+      if (event.kind === 'rotated' || event.kind === 'reopened') metrics.logRotations.inc({ reason: event.reason });
+      if (event.kind === 'truncated') metrics.logRotations.inc({ reason: 'truncated' });
+      const line = logEventLine(event, logPath);
+      if (line === null) return;
+      const warn = event.kind === 'write_failed' || event.kind === 'rotate_failed' || event.kind === 'foreign_append';
+      if (!logLogger) log(`[serve] ${line}`);
+      else if (warn) logLogger.warn({ event: `log_${event.kind}` }, line);
+      else logLogger.info({ event: `log_${event.kind}` }, line);
+    };
+    const predictionLog = await LogWriter.open({
+      file: logPath,
+      columns: logColumns(config),
+      schema,
+      fsync: config.router.log_fsync,
+      ack: config.router.log_ack,
+      intervalMs: config.router.flush_interval_ms,
+      rotate: { maxBytes: Math.round(config.router.log_rotate.max_size_mb * 1024 * 1024), every: config.router.log_rotate.every },
+      onEvent: onLogEvent,
+    });
     const live = new LiveConfig(config, env);
     const pool = new WorkerPool({
       size: config.router.workers,
@@ -91,12 +152,14 @@ const command: Command = {
       config: live,
       models,
       log: predictionLog,
-      recent,
+      labels,
+      requestIds: new RequestIds({ key: key.key }),
       metrics,
       lifecycle,
       logger: { level: env.DRIFTGATE_LOG_LEVEL ?? 'info', stream: process.stderr },
-      logProblem: () => (predictionLog.stats.lastError ? logProblem : null),
+      logProblem: () => predictionLog.problem(),
     });
+    logLogger = app.log.child({ component: 'log' });
     metrics.split.set(config.router.ab_split_b);
 
     // Listen first: a taken port fails in a second, before any Python starts; /health answers
@@ -119,7 +182,12 @@ const command: Command = {
     pool.start(app.log.child({ component: 'workers' }));
     models.start(app.log.child({ component: 'models' }));
     const started = Date.now();
-    log(`[serve] listening on ${address}; predictions log ${config.router.log_path} (flushed every ${config.router.flush_interval_ms} ms); ${config.router.workers} inference workers starting`);
+    const reopen = (): void => void predictionLog.reopen('signal');
+    process.on('SIGHUP', reopen);
+    const { log_ack: ack, log_fsync: fsync } = config.router;
+    log(
+      `[serve] listening on ${address}; predictions log ${logPath} (${ack === 'written' ? 'answers wait for their row' : `rows written every ${config.router.flush_interval_ms} ms`}, fsync ${fsync}; SIGHUP reopens it); request ids signed with ${key.source}; ${config.router.workers} inference workers starting`,
+    );
     if (config.adminToken === null) log('[serve] admin routes (PUT /ab, POST /admin/reload) are disabled: DRIFTGATE_ADMIN_TOKEN is not set');
 
     await waitForAbort(signal);
@@ -127,6 +195,7 @@ const command: Command = {
     lifecycle.draining = true;
     const drained = await Promise.race([app.close().then(() => true), sleep(DRAIN_TIMEOUT_MS, false, { ref: false })]);
     if (!drained) log(`[serve] in-flight requests did not finish within ${DRAIN_TIMEOUT_MS} ms; stopping anyway`);
+    process.off('SIGHUP', reopen);
     models.stop();
     live.stop();
     await predictionLog.close();
@@ -138,8 +207,9 @@ const command: Command = {
       uptime_s: Math.round((Date.now() - started) / 1000),
       predictions: metricsTotal(await metrics.predictions.get()),
       feedback: metricsTotal(await metrics.feedback.get()),
-      log_path: config.router.log_path,
-      log_rows_written: stats.rowsWritten,
+      log_path: logPath,
+      log_rows_written: stats.rowsWritten.prediction + stats.rowsWritten.feedback,
+      log_rows_failed: stats.rowsFailed.prediction + stats.rowsFailed.feedback,
       worker_restarts: pool.restarts,
     };
     return { result, human: `router stopped after ${result.uptime_s} s: ${result.predictions} predictions, ${result.feedback} feedback rows, all flushed to ${result.log_path}` };

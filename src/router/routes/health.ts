@@ -14,7 +14,9 @@ export async function healthRoutes(app: FastifyInstance, context: RouterContext)
     const reasons = logProblem ? [...readiness.reasons, logProblem] : readiness.reasons;
     const status = context.models.status();
     const body = { models: { prod: status.prod, staging: status.staging }, registry: status.registry, workers: status.workers, reasons };
-    if (!readiness.ready) {
+    // A log that cannot take rows refuses predictions (router.log_failure: refuse): send traffic elsewhere.
+    const refusing = logProblem !== null && context.config.current.router.log_failure === 'refuse';
+    if (!readiness.ready || refusing) {
       return reply.code(503).send({ error: { code: 'NOT_READY', message: reasons.join('; ') }, status: 'not_ready', ...body });
     }
     return { status: readiness.degraded || logProblem ? 'degraded' : 'ready', ...body };

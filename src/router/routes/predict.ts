@@ -1,9 +1,20 @@
-/** POST /predict: assign a variant, predict with its model (batched), log the row, answer. */
+/**
+ * POST /predict: assign a variant, predict with its model (batched), log the row, answer. The
+ * answer leaves only once its row is written (router.log_ack: written), so an answered prediction
+ * is never missing from the log; a row that cannot be written is refused (503 LOG_UNAVAILABLE) or,
+ * with router.log_failure: serve, answered unlogged and counted.
+ */
 import type { FastifyInstance } from 'fastify';
+import { LogWriteError } from '../../prediction-log/index.js';
 import { assignVariant, type Variant } from '../assign.js';
 import type { RouterContext } from '../app.js';
 import { RouterError } from '../errors.js';
 import { predictBodySchema, predictResponseSchema, type PredictBody } from '../schemas.js';
+
+/** The 503 for a row the log could not take; the client retries (another replica). */
+export function logUnavailable(error: LogWriteError): RouterError {
+  return new RouterError(503, 'LOG_UNAVAILABLE', `the predictions log cannot be written (${error.errno}), so the request was not answered; retry (another instance)`, undefined, { cause: error });
+}
 
 export async function predictRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
   const config = context.config.current;
@@ -28,22 +39,33 @@ export async function predictRoutes(app: FastifyInstance, context: RouterContext
     // The variant is the one whose model answered (B falls back to A only if staging retired).
     const variant: Variant = served.alias === 'prod' ? 'A' : 'B';
     const latencyMs = reply.elapsedTime;
-    context.log.appendPrediction({
-      ts: context.clock.now(),
-      requestId: request.id,
-      userId: body.user_id,
-      variant,
-      alias: served.aliasName,
-      version: served.version,
-      features: row,
-      prediction: served.prediction,
-      label: body.label ?? null,
-      latencyMs,
-    });
-    context.recent.remember(request.id);
+    const label = body.label ?? null;
+    try {
+      await context.log.appendPrediction({
+        ts: context.clock.now(),
+        requestId: request.id,
+        userId: body.user_id,
+        variant,
+        alias: served.aliasName,
+        version: served.version,
+        features: row,
+        prediction: served.prediction,
+        label,
+        latencyMs,
+      });
+      context.metrics.logRows.inc({ event: 'prediction' });
+    } catch (error) {
+      if (!(error instanceof LogWriteError)) throw error;
+      context.metrics.logRowsFailed.inc({ event: 'prediction' });
+      if (live.log_failure === 'refuse') {
+        context.metrics.predictionErrors.inc({ variant, code: 'LOG_UNAVAILABLE' });
+        reply.header('retry-after', '1');
+        throw logUnavailable(error);
+      }
+    }
+    if (label !== null) context.labels.remember(request.id, label);
     context.counts[variant] += 1;
     context.metrics.observePrediction(variant, served.aliasName, served.version, latencyMs / 1000);
-    context.metrics.logRows.inc({ event: 'prediction' });
     request.served = { variant, model_version: served.version };
     return {
       request_id: request.id,

@@ -1,0 +1,15 @@
+export { checkLogColumns, EVENT_KINDS, isLogHeader, LOG_HEAD_COLUMNS, LOG_TAIL_COLUMNS, logColumns, logSchema, type EventKind, type LogSchema, type Variant } from './columns.js';
+export { openLogSet, type LogSet, type OpenLogFile } from './files.js';
+export { neutralise, restore, splitLine } from './line.js';
+export { MALFORMED_KEPT, scanLog, type EntryHandler, type FileReport, type LogPosition, type MalformedRow, type ScanOptions, type ScanReport } from './reader.js';
+export {
+  feedbackLine,
+  parseLogTime,
+  predictionLine,
+  type FeedbackEntry,
+  type FeedbackRecord,
+  type LogEntry,
+  type PredictionEntry,
+  type PredictionRecord,
+} from './rows.js';
+export { LogWriteError, LogWriter, type AckPolicy, type FsyncPolicy, type LogWriterEvent, type LogWriterOptions, type LogWriterStats, type RotateEvery } from './writer.js';

@@ -1,0 +1,213 @@
+/**
+ * Log rows as records: what the router appends, and what every reader gets back. decodeRow holds
+ * the one rule by which a row is valid or malformed, whoever reads it (live drift, the A/B
+ * analysis, the router's feedback index).
+ */
+import { featureNumberExpectation, parseDecimal, parseFeatureNumber } from '../stats/number.js';
+import { EVENT_KINDS, LOG_HEAD_COLUMNS, LOG_TAIL_COLUMNS, logColumns, type EventKind, type FixedColumn, type LogSchema, type Variant } from './columns.js';
+import { encodeLine, type Cell } from './line.js';
+
+export interface PredictionRecord {
+  /** Epoch milliseconds. */
+  ts: number;
+  requestId: string;
+  userId: string;
+  variant: Variant;
+  alias: string;
+  version: string;
+  /** Feature values in config order. */
+  features: readonly (number | string)[];
+  prediction: string;
+  label: string | null;
+  latencyMs: number;
+}
+
+export interface FeedbackRecord {
+  ts: number;
+  requestId: string;
+  label: string;
+}
+
+export type LogEntry = ({ event: 'prediction' } & PredictionRecord) | ({ event: 'feedback' } & FeedbackRecord);
+export type PredictionEntry = Extract<LogEntry, { event: 'prediction' }>;
+export type FeedbackEntry = Extract<LogEntry, { event: 'feedback' }>;
+
+export function predictionLine(record: PredictionRecord): string {
+  return encodeLine(predictionCells(record));
+}
+
+export function predictionCells(record: PredictionRecord): Cell[] {
+  return [
+    new Date(record.ts).toISOString(),
+    'prediction',
+    record.requestId,
+    record.userId,
+    record.variant,
+    record.alias,
+    record.version,
+    ...record.features,
+    record.prediction,
+    record.label,
+    Math.round(record.latencyMs * 1000) / 1000,
+  ];
+}
+
+export function feedbackLine(record: FeedbackRecord, featureCount: number): string {
+  return encodeLine(feedbackCells(record, featureCount));
+}
+
+export function feedbackCells(record: FeedbackRecord, featureCount: number): Cell[] {
+  return [new Date(record.ts).toISOString(), 'feedback', record.requestId, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, record.label, null];
+}
+
+/** Where a file's columns are: found by name in its header, so older and newer layouts both read. */
+export interface LogLayout {
+  width: number;
+  fixed: Record<FixedColumn, number>;
+  /** Header position of each configured feature, in config order. */
+  features: number[];
+}
+
+/** The layout the config's own header has (a file written without one is read by it). */
+export function configLayout(schema: LogSchema): LogLayout {
+  const layout = layoutOf(logColumns(schema), schema);
+  if (typeof layout === 'string') throw new Error(layout);
+  return layout;
+}
+
+/** The layout of a header, or why the file cannot be read with this config. */
+export function layoutOf(header: readonly string[], schema: LogSchema): LogLayout | string {
+  const at = (name: string): number => header.indexOf(name);
+  const missing = [...LOG_HEAD_COLUMNS, ...schema.features.map((f) => f.name), ...LOG_TAIL_COLUMNS].filter((name) => at(name) === -1);
+  if (missing.length > 0) return `expected a predictions log header with the columns ${logColumns(schema).join(',')}, got one without ${missing.map((m) => JSON.stringify(m)).join(', ')}`;
+  const twice = header.find((name, i) => name !== '' && header.indexOf(name) !== i);
+  if (twice !== undefined) return `column ${JSON.stringify(twice)} appears twice in the header`;
+  const fixed = Object.fromEntries([...LOG_HEAD_COLUMNS, ...LOG_TAIL_COLUMNS].map((name) => [name, at(name)])) as Record<FixedColumn, number>;
+  return { width: header.length, fixed, features: schema.features.map((f) => at(f.name)) };
+}
+
+export interface RowProblem {
+  problem: string;
+  /** A prediction or label outside the classes, for the A/B report's tally. */
+  unknownLabel?: string;
+}
+
+const ISO_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
+const VERSION = /^\d+$/;
+const EVENTS = new Set<string>(EVENT_KINDS);
+
+function quote(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+}
+
+function got(value: string): string {
+  return value === '' ? 'an empty value' : quote(value);
+}
+
+/** The classes as a lookup from text to the schema's own string. */
+export function classLookup(schema: LogSchema): Map<string, string> {
+  return new Map(schema.classes.map((c) => [c, c]));
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Digits at [at, at + n) of text as a number, or -1. */
+function digits(text: string, at: number, n: number): number {
+  let value = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/** A log time stamp (ISO-8601 with a time and a zone) in epoch ms, or NaN. */
+export function parseLogTime(text: string): number {
+  // The router's own form, 2026-12-01T12:34:56.789Z, read digit by digit: Date.parse is the hot spot of a read.
+  if (text.length === 24 && text.charCodeAt(23) === 90 && text.charCodeAt(19) === 46 && text.charCodeAt(10) === 84 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 && text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58) {
+    const year = digits(text, 0, 4);
+    const month = digits(text, 5, 2);
+    const day = digits(text, 8, 2);
+    const hour = digits(text, 11, 2);
+    const minute = digits(text, 14, 2);
+    const second = digits(text, 17, 2);
+    const ms = digits(text, 20, 3);
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (year < 0 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! || (month === 2 && day === 29 && !leap) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) {
+      return Number.NaN;
+    }
+    return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  }
+  return ISO_TS.test(text) ? Date.parse(text) : Number.NaN;
+}
+
+/**
+ * The one rule: a row is its cells in the layout's width, a known event, an ISO-8601 time, a
+ * request id; a prediction also has variant A or B, a registry version number, a user id, every
+ * feature a number within the float32 range (or a category), a prediction among the classes, a
+ * label among the classes or none, and a latency >= 0; a feedback row has a label among the classes.
+ */
+export function decodeRow(cells: readonly string[], layout: LogLayout, schema: LogSchema, classes: ReadonlyMap<string, string>): LogEntry | RowProblem {
+  if (cells.length !== layout.width) return { problem: `expected ${layout.width} fields, got ${cells.length}` };
+  const f = layout.fixed;
+  const event = cells[f.event]!;
+  if (!EVENTS.has(event)) return { problem: `event: expected ${EVENT_KINDS.map((e) => JSON.stringify(e)).join(' or ')}, got ${got(event)}` };
+  const tsText = cells[f.ts]!;
+  const ts = parseLogTime(tsText);
+  if (!Number.isFinite(ts)) return { problem: `ts: expected an ISO-8601 UTC time, got ${got(tsText)}` };
+  const requestId = cells[f.request_id]!;
+  if (requestId === '') return { problem: 'request_id: expected an id, got an empty value' };
+  const labelText = cells[f.label]!;
+  const unknown = (what: string, value: string): RowProblem => ({ problem: `${what} ${quote(value)} is not one of the classes ${schema.classes.join(', ')}`, unknownLabel: value });
+  // Class names are the schema's own strings: a kept label holds no slice of the text it was read from.
+  const label = labelText === '' ? null : classes.get(labelText);
+  if ((event as EventKind) === 'feedback') {
+    if (labelText === '') return { problem: 'label: a feedback row needs a label, got an empty value' };
+    if (label === undefined || label === null) return unknown('label', labelText);
+    return { event: 'feedback', ts, requestId, label };
+  }
+  const variant = cells[f.variant]!;
+  if (variant !== 'A' && variant !== 'B') return { problem: `variant: expected "A" or "B", got ${got(variant)}` };
+  const version = cells[f.model_version]!;
+  if (!VERSION.test(version)) return { problem: `model_version: expected a registry version number, got ${got(version)}` };
+  const userId = cells[f.user_id]!;
+  if (userId === '') return { problem: 'user_id: expected a user id, got an empty value' };
+  const features: (number | string)[] = new Array(layout.features.length);
+  for (let k = 0; k < layout.features.length; k++) {
+    const text = cells[layout.features[k]!]!;
+    const feature = schema.features[k]!;
+    if (feature.type === 'numeric') {
+      const value = parseFeatureNumber(text);
+      if (value !== value) return { problem: `${feature.name}: expected ${featureNumberExpectation(text)}, got ${got(text)}` };
+      features[k] = value;
+    } else {
+      if (text === '') return { problem: `${feature.name}: expected a category, got an empty value` };
+      features[k] = text;
+    }
+  }
+  const predictionText = cells[f.prediction]!;
+  const prediction = classes.get(predictionText);
+  if (prediction === undefined) return unknown('prediction', predictionText);
+  if (label === undefined) return unknown('label', labelText);
+  const latencyText = cells[f.latency_ms]!;
+  const latencyMs = parseDecimal(latencyText);
+  if (!(latencyMs >= 0)) return { problem: `latency_ms: expected a number >= 0, got ${got(latencyText)}` };
+  return {
+    event: 'prediction',
+    ts,
+    requestId,
+    userId,
+    variant,
+    alias: cells[f.model_alias]!,
+    version,
+    features,
+    prediction,
+    label,
+    latencyMs,
+  };
+}
+
+export function isProblem(decoded: LogEntry | RowProblem): decoded is RowProblem {
+  return 'problem' in decoded;
+}
