@@ -10,7 +10,8 @@
  * Each target gets a warm-up, then a measured window; reported: requests/s, p50, p99, errors, ratios.
  *
  * Options: --seconds N (measured window, default 15), --warmup N (default 3), --concurrency N
- * (default 64), --workers N (default 2), --json (one JSON line last on stdout).
+ * (default 64), --workers N (default 2), --rounds N (turns of the two router designs, default 2),
+ * --json (one JSON line last on stdout).
  * Internal: --ceiling PORT runs target 3 in this process (the benchmark spawns it).
  */
 import http from 'node:http';
@@ -139,6 +140,20 @@ async function measure(target: Target, options: { concurrency: number; warmupS: 
   };
 }
 
+/** Several rounds of one target as one: requests and errors summed, rates and latencies averaged. */
+function average(rounds: readonly Measurement[]): Measurement {
+  const mean = (pick: (m: Measurement) => number): number => Math.round((rounds.reduce((sum, m) => sum + pick(m), 0) / rounds.length) * 100) / 100;
+  return {
+    target: `${rounds[0]!.target}, ${rounds.length} rounds`,
+    requests: rounds.reduce((sum, m) => sum + m.requests, 0),
+    errors: rounds.reduce((sum, m) => sum + m.errors, 0),
+    seconds: Math.round(rounds.reduce((sum, m) => sum + m.seconds, 0) * 10) / 10,
+    rps: Math.round(mean((m) => m.rps)),
+    p50_ms: mean((m) => m.p50_ms),
+    p99_ms: mean((m) => m.p99_ms),
+  };
+}
+
 /** Target 3, run in a child process so it has its own event loop, as the other two do. */
 async function serveCeiling(port: number): Promise<void> {
   const app = Fastify({ logger: false });
@@ -155,24 +170,26 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '64' },
       workers: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
       ceiling: { type: 'string' },
     },
   });
   if (values.ceiling) return serveCeiling(Number(values.ceiling));
-  const int = (name: 'seconds' | 'warmup' | 'concurrency' | 'workers'): number => {
+  const int = (name: 'seconds' | 'warmup' | 'concurrency' | 'workers' | 'rounds'): number => {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}: expected a positive integer, got ${JSON.stringify(values[name])}`);
     return n;
   };
   const options = { seconds: int('seconds'), warmupS: int('warmup'), concurrency: int('concurrency') };
   const workers = int('workers');
+  const roundsCount = int('rounds');
   const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
   const dir = path.join(os.tmpdir(), `driftgate-bench-router-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const children: ResultPromise[] = [];
-  const [mlflowPort, routerPort, servePort, ceilingPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [mlflowPort, servePort, ceilingPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const trackingUri = `http://127.0.0.1:${mlflowPort}`;
   const base = parse(readFileSync(path.join(PROJECT_ROOT, 'config', 'driftgate.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
   const configFile = path.join(dir, 'driftgate.yaml');
@@ -182,7 +199,6 @@ async function main(): Promise<void> {
     mlflow: { ...base.mlflow, tracking_uri: trackingUri, state_dir: path.join(dir, 'mlflow'), model_name: 'bench-iris' },
     router: {
       ...base.router,
-      port: routerPort,
       ab_split_b: 0.5,
       workers,
       log_path: path.join(dir, 'predictions.csv'),
@@ -208,26 +224,43 @@ async function main(): Promise<void> {
       { timeoutMs: 300_000, label: 'register_test_model.py' },
     );
 
-    // The same router twice: answers that wait for their row (the default) and the buffered design.
-    for (const ack of ['written', 'buffered'] as const) {
-      log(`1/3 driftgate serve (${workers} workers, split 0.5, predictions log on, log_ack ${ack})`);
-      writeFileSync(configFile, stringify({ ...configTree, router: { ...configTree.router, log_ack: ack, log_path: path.join(dir, `predictions-${ack}.csv`) } }));
-      const router = execa(NODE_BIN, [CLI_BIN, 'serve', '--config', configFile], {
-        reject: false,
-        stdout: 'ignore',
-        stderr: { file: path.join(dir, `router-${ack}.log`) },
-        env: { MLFLOW_TRACKING_URI: undefined, DRIFTGATE_LOG_PATH: undefined, DRIFTGATE_ROUTER_PORT: undefined },
-      });
-      children.push(router);
-      await waitFor(`http://127.0.0.1:${routerPort}/ready`, (s) => s === 200, 300_000, 'driftgate serve');
+    // The same router twice, running side by side: answers that wait for their row (the default) and
+    // the buffered design. They are measured in turns (written, buffered, written, ...), so that the
+    // machine's other load falls on both alike; the rounds are averaged.
+    const routers = await Promise.all(
+      (['written', 'buffered'] as const).map(async (ack) => {
+        const port = await freePort();
+        const file = path.join(dir, `driftgate-${ack}.yaml`);
+        writeFileSync(file, stringify({ ...configTree, router: { ...configTree.router, port, log_ack: ack, log_path: path.join(dir, `predictions-${ack}.csv`) } }));
+        const router = execa(NODE_BIN, [CLI_BIN, 'serve', '--config', file], {
+          reject: false,
+          stdout: 'ignore',
+          stderr: { file: path.join(dir, `router-${ack}.log`) },
+          env: { MLFLOW_TRACKING_URI: undefined, DRIFTGATE_LOG_PATH: undefined, DRIFTGATE_ROUTER_PORT: undefined },
+        });
+        children.push(router);
+        return { ack, port, router };
+      }),
+    );
+    for (const { port } of routers) {
+      await waitFor(`http://127.0.0.1:${port}/ready`, (s) => s === 200, 300_000, 'driftgate serve');
       // Both workers hold both versions before the clock starts.
       for (;;) {
-        const ready = (await (await fetch(`http://127.0.0.1:${routerPort}/ready`)).json()) as { workers: { models: string[] }[] };
+        const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { workers: { models: string[] }[] };
         if (ready.workers.every((w) => w.models.length === 2)) break;
         await sleep(500);
       }
-      results.push(await measure({ name: `driftgate serve (log_ack ${ack})`, port: routerPort, path: '/predict', body: routerBody }, options));
-      log(JSON.stringify(results.at(-1)));
+    }
+    const rounds: Record<string, Measurement[]> = { written: [], buffered: [] };
+    for (let round = 1; round <= roundsCount; round++) {
+      for (const { ack, port } of routers) {
+        log(`1/3 driftgate serve, log_ack ${ack}, round ${round} of ${roundsCount} (${workers} workers, split 0.5, predictions log on)`);
+        rounds[ack]!.push(await measure({ name: `driftgate serve (log_ack ${ack})`, port, path: '/predict', body: routerBody }, options));
+        log(JSON.stringify(rounds[ack]!.at(-1)));
+      }
+    }
+    for (const { ack, router } of routers) {
+      results.push(average(rounds[ack]!));
       router.kill('SIGTERM');
       await router;
     }
