@@ -3,13 +3,13 @@
  * at most alpha of the time under continuous monitoring, and a 0.80 → 0.90 uplift must promote
  * within 2,000 labelled rows per arm at least 80% of the time, sooner than a fixed-horizon test.
  *
- * Options: --tau X (default DEFAULT_TAU), --experiments N (default 5000), --seed S, --sweep (a table over tau).
+ * Options: --tau X (default AB_DEFAULTS.tau, the config's), --experiments N (default 5000), --seed S, --sweep (a table over tau).
  */
 
 import { parseArgs } from 'node:util';
 import { DEFAULT_DECISION_CONFIG, type DecisionConfig } from '../src/ab/decide.js';
 import { wilsonInterval } from '../src/ab/interval.js';
-import { DEFAULT_TAU } from '../src/ab/msprt.js';
+import { AB_DEFAULTS } from '../src/config/config-schema.js';
 import { UsageError } from '../src/errors.js';
 import { createRandom, simulateExperiments, type ExperimentOutcome, type ExperimentScenario } from '../src/ab/simulate.js';
 import { normalCdf, normalQuantile } from '../src/stats/normal.js';
@@ -131,7 +131,7 @@ function main(): void {
   });
   const experiments = Number(values.experiments);
   const seed = Number(values.seed);
-  const tau = values.tau === undefined ? DEFAULT_TAU : Number(values.tau);
+  const tau = values.tau === undefined ? AB_DEFAULTS.tau : Number(values.tau);
   if (!Number.isInteger(experiments) || experiments < 1000) throw new UsageError(`--experiments: expected an integer >= 1000, got ${values.experiments}`);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed: expected an integer, got ${values.seed}`);
   if (!(tau > 0)) throw new UsageError(`--tau: expected a number > 0, got ${values.tau}`);

@@ -1,13 +1,16 @@
 /**
  * The A/B decision: guardrails (sample ratio, labelled rows per arm), then the always-valid mSPRT
  * p-values against alpha. Pure: the same counts and p-values always give the same decision and the
- * same reason, so the CLI, the report and the benchmark agree.
+ * same reason, so the CLI, the report and the benchmark agree. The settings come from the validated
+ * config (its schema holds their ranges); the counts are checked here.
  */
 
 import { InputError, describe } from '../errors.js';
 import { wilsonInterval, type ProportionInterval } from './interval.js';
-import { DEFAULT_TAU, msprtPath, type MsprtPathOptions, type MsprtPathPoint, type TwoArmCounts } from './msprt.js';
-import { SRM_ALPHA, sampleRatioMismatch, type SrmResult } from './srm.js';
+import { AB_DEFAULTS } from '../config/config-schema.js';
+import type { Config } from '../config/index.js';
+import { msprtPath, type MsprtPathOptions, type MsprtPathPoint, type TwoArmCounts } from './msprt.js';
+import { sampleRatioMismatch, type SrmResult } from './srm.js';
 
 export type AbMode = 'superiority' | 'non-inferiority';
 export type AbDecisionKind = 'promote' | 'reject' | 'continue';
@@ -23,23 +26,30 @@ export interface DecisionConfig {
   margin: number;
   /** Labelled rows each arm needs before any decision (the normal approximation's guardrail). */
   minLabeledPerArm: number;
-  /** Labelled rows per arm after which a test without a win ends in reject; null runs unbounded. */
-  maxLabeledPerArm: number | null;
+  /** Labelled rows per arm after which a test without a win ends in reject. */
+  maxLabeledPerArm: number;
   /** Configured share of traffic routed to B (ab_split_b). */
   splitB: number;
   /** Sample-ratio-mismatch p below which the test is invalid. */
   srmAlpha: number;
 }
 
-export const DEFAULT_DECISION_CONFIG: Omit<DecisionConfig, 'splitB'> = {
-  alpha: 0.05,
-  tau: DEFAULT_TAU,
-  mode: 'superiority',
-  margin: 0,
-  minLabeledPerArm: 100,
-  maxLabeledPerArm: null,
-  srmAlpha: SRM_ALPHA,
-};
+/** The decision settings of a config's `ab` section, at a split. */
+export function decisionConfig(ab: Pick<Config['ab'], 'alpha' | 'tau' | 'mode' | 'margin' | 'min_labeled' | 'max_labeled' | 'srm_alpha'>, splitB: number): DecisionConfig {
+  return {
+    alpha: ab.alpha,
+    tau: ab.tau,
+    mode: ab.mode,
+    margin: ab.margin,
+    minLabeledPerArm: ab.min_labeled,
+    maxLabeledPerArm: ab.max_labeled,
+    splitB,
+    srmAlpha: ab.srm_alpha,
+  };
+}
+
+/** The defaults of the config (AB_DEFAULTS), for the benchmark and the tests. */
+export const DEFAULT_DECISION_CONFIG: Omit<DecisionConfig, 'splitB'> = decisionConfig(AB_DEFAULTS, 0.5);
 
 /** What the log says about one arm. */
 export interface ArmCounts {
@@ -86,23 +96,6 @@ export interface AbDecision {
   arms: { A: ArmResult; B: ArmResult };
 }
 
-function fail(key: string, expected: string, value: unknown): never {
-  throw new InputError(`A/B config ${key}: expected ${expected}, got ${describe(value)}`);
-}
-
-function checkConfig(config: DecisionConfig): void {
-  if (!(config.alpha > 0 && config.alpha < 1)) fail('alpha', 'a number in (0, 1)', config.alpha);
-  if (!(config.tau > 0) || !Number.isFinite(config.tau)) fail('tau', 'a finite number > 0', config.tau);
-  if (config.mode !== 'superiority' && config.mode !== 'non-inferiority') fail('mode', '"superiority" or "non-inferiority"', config.mode);
-  if (!(config.margin >= 0 && config.margin < 1)) fail('margin', 'a number in [0, 1)', config.margin);
-  if (!Number.isInteger(config.minLabeledPerArm) || config.minLabeledPerArm < 1) fail('minLabeledPerArm', 'an integer ≥ 1', config.minLabeledPerArm);
-  const max = config.maxLabeledPerArm;
-  if (max !== null && (!Number.isInteger(max) || max < config.minLabeledPerArm)) {
-    fail('maxLabeledPerArm', `null or an integer ≥ minLabeledPerArm (${config.minLabeledPerArm})`, max);
-  }
-  if (!(config.srmAlpha > 0 && config.srmAlpha < 1)) fail('srmAlpha', 'a number in (0, 1)', config.srmAlpha);
-}
-
 function checkArm(name: string, arm: ArmCounts): void {
   if (!Number.isInteger(arm.requests) || arm.requests < 0) throw new InputError(`arm ${name} requests: expected an integer ≥ 0, got ${describe(arm.requests)}`);
   if (!Number.isInteger(arm.labeled) || arm.labeled < 0 || arm.labeled > arm.requests) {
@@ -141,7 +134,6 @@ function armResult(arm: ArmCounts): ArmResult {
 
 /** promote | reject | continue, with the reason spelled out. */
 export function decide(input: DecisionInput, config: DecisionConfig): AbDecision {
-  checkConfig(config);
   checkArm('A', input.A);
   checkArm('B', input.B);
   const { pBetter, pWorse } = input.sequential;
@@ -155,7 +147,7 @@ export function decide(input: DecisionInput, config: DecisionConfig): AbDecision
   const { alpha } = config;
   const accuracies = `accuracy ${formatAccuracy(B.accuracy)} vs ${formatAccuracy(A.accuracy)}`;
   const labelled = Math.min(A.labeled, B.labeled);
-  const maxReached = config.maxLabeledPerArm !== null && labelled >= config.maxLabeledPerArm;
+  const maxReached = labelled >= config.maxLabeledPerArm;
   const base = { pBetter, pWorse, theta0, difference: B.accuracy - A.accuracy, srm, valid: !srm.mismatch, arms: { A, B } };
   const result = (decision: AbDecisionKind, reason: string, pValue = pBetter): AbDecision => ({ decision, reason, pValue, ...base });
   const marginText = `by more than the margin ${config.margin}`;

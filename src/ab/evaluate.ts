@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/index.js';
 import { InputError } from '../errors.js';
-import { evaluateAb, formatP, nullDifference, type AbDecision, type AbDecisionKind, type DecisionConfig } from './decide.js';
+import { decisionConfig, evaluateAb, formatP, nullDifference, type AbDecision, type AbDecisionKind } from './decide.js';
 import { logSchema, openLogSet, type MalformedRow, type ScanReport } from '../prediction-log/index.js';
 import { readExperiment, type Experiment } from './experiment.js';
 import { wilsonInterval, type ProportionInterval } from './interval.js';
@@ -128,20 +128,6 @@ export interface EvaluationContext {
   id: string;
   reportDir: string;
   log: (line: string) => void;
-}
-
-export function decisionConfig(config: Config, split: number): DecisionConfig {
-  const ab = config.ab;
-  return {
-    alpha: ab.alpha,
-    tau: ab.tau,
-    mode: ab.mode,
-    margin: ab.margin,
-    minLabeledPerArm: ab.min_labeled,
-    maxLabeledPerArm: ab.max_labeled,
-    splitB: split,
-    srmAlpha: ab.srm_alpha,
-  };
 }
 
 function interval(ci: ProportionInterval): Interval {
@@ -308,7 +294,7 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
   if (scan.rows === 0) return { ...result, reason: `the predictions log (${files.length === 1 ? files[0] : `${files.length} files`}) has no rows yet` };
 
   const { A, B } = experiment.arms;
-  const { decision, path } = evaluateAb({ A, B, checkpoints: experiment.checkpoints }, decisionConfig(config, ctx.split));
+  const { decision, path } = evaluateAb({ A, B, checkpoints: experiment.checkpoints }, decisionConfig(config.ab, ctx.split));
   fill(result, experiment, decision, path);
 
   // Data-quality guards come last: the statistics are still reported, but they do not decide.

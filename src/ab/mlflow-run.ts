@@ -6,8 +6,7 @@
 import type { Config } from '../config/index.js';
 import type { Metric, MlflowClient, Run } from '../registry/client.js';
 import type { AbEvaluation } from './evaluate.js';
-import { reportJson } from './report-json.js';
-import { renderReportHtml } from './report-html.js';
+import type { ReportFiles } from './report-json.js';
 
 export const RUN_TAGS = {
   kind: 'driftgate.kind',
@@ -73,6 +72,7 @@ export async function finishEvaluationRun(
   client: MlflowClient,
   run: Run,
   evaluation: AbEvaluation,
+  files: ReportFiles,
   log: (line: string) => void,
   status: 'FINISHED' | 'FAILED' = 'FINISHED',
 ): Promise<void> {
@@ -101,8 +101,8 @@ export async function finishEvaluationRun(
     },
   });
   try {
-    await client.uploadArtifact(run, `${ARTIFACT_DIR}/report.json`, reportJson(evaluation), 'application/json');
-    await client.uploadArtifact(run, `${ARTIFACT_DIR}/report.html`, renderReportHtml(evaluation), 'text/html');
+    await client.uploadArtifact(run, `${ARTIFACT_DIR}/report.json`, files['report.json'], 'application/json');
+    await client.uploadArtifact(run, `${ARTIFACT_DIR}/report.html`, files['report.html'], 'text/html');
   } catch (error) {
     log(`[ab] warning: the report was not uploaded to MLflow run ${runId} (${(error as Error).message}); it is in ${evaluation.report_dir}`);
   }

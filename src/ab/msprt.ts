@@ -17,11 +17,6 @@
 import { InputError, describe } from '../errors.js';
 import { normalLogCdf } from '../stats/normal.js';
 
-/**
- * Mixture spread τ on the accuracy-difference scale, tuned with bench/ab.ts: τ² near the squared
- * effect worth detecting (an accuracy difference of 0.10) with arms near 0.9 checked every 50 rows.
- */
-export const DEFAULT_TAU = 0.08;
 
 /** Cumulative labelled counts of both arms at one moment. */
 export interface TwoArmCounts {

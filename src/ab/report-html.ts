@@ -4,15 +4,11 @@
  * the always-valid p-value path, and the sample-ratio check.
  */
 import path from 'node:path';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { escapeHtml, htmlPage, niceCeiling, svgChart } from '../report/html.js';
 import { formatP } from './decide.js';
 import type { AbEvaluation, Interval, PathPoint, VariantReport } from './evaluate.js';
 
 const COLORS = { A: '#4c72b0', B: '#dd8452', promote: '#2e7d32', reject: '#c62828', continue: '#6d6d6d', alpha: '#8e24aa', grid: '#e0e0e0' } as const;
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 function fixed(x: number | null | undefined, digits = 3): string {
   return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
@@ -77,19 +73,11 @@ function accuracyChart(e: AbEvaluation): string {
       `<text x="${xp}" y="${cy - 12}" text-anchor="middle" class="value">${fixed(v.accuracy)}</text>`,
     ].join('');
   });
-  return [
-    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Accuracy per variant with 95% intervals">`,
+  return svgChart(width, height, 'Accuracy per variant with 95% intervals', [
     ...ticks,
     ...rows,
     `<text x="${(left + width - right) / 2}" y="${height - 2}" text-anchor="middle" class="axis">accuracy (dot) and its 95% interval (bar)</text>`,
-    '</svg>',
-  ].join('\n');
-}
-
-/** 1, 2 or 5 times a power of ten, at least `raw`: axis ticks people can read. */
-function niceStep(raw: number): number {
-  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
-  return ([1, 2, 5, 10].map((m) => m * power).find((m) => m >= raw) ?? 10 * power);
+  ]);
 }
 
 function pathChart(e: AbEvaluation): string {
@@ -113,7 +101,8 @@ function pathChart(e: AbEvaluation): string {
     grid.push(`<line x1="${left}" y1="${gy}" x2="${width - right}" y2="${gy}" stroke="${COLORS.grid}"/>`);
     grid.push(`<text x="${left - 6}" y="${Number(gy) + 4}" text-anchor="end" class="tick">${d === 0 ? '1' : `1e-${d}`}</text>`);
   }
-  const step = niceStep(maxX / 5);
+  // 1, 2 or 5 times a power of ten: ticks people can read.
+  const step = niceCeiling(Math.max(maxX / 5, 1));
   for (let n = 0; n <= maxX; n += step) {
     grid.push(`<text x="${x(n).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" class="tick">${n}</text>`);
   }
@@ -133,16 +122,16 @@ function pathChart(e: AbEvaluation): string {
   };
   const alphaY = y(e.test.alpha).toFixed(1);
   return [
-    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Always-valid p-value as labelled requests came in">`,
-    shade,
-    ...grid,
-    `<line x1="${left}" y1="${alphaY}" x2="${width - right}" y2="${alphaY}" stroke="${COLORS.alpha}" stroke-dasharray="6 4" stroke-width="1.5"/>`,
-    `<text x="${width - right}" y="${Number(alphaY) - 5}" text-anchor="end" class="tick" fill="${COLORS.alpha}">alpha ${e.test.alpha}</text>`,
-    line('p_worse', COLORS.reject),
-    line('p_better', COLORS.promote),
-    `<text x="${(left + width - right) / 2}" y="${height - 8}" text-anchor="middle" class="axis">labelled requests, both arms together</text>`,
-    `<text x="14" y="${(top + height - bottom) / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${(top + height - bottom) / 2})">always-valid p (log scale)</text>`,
-    '</svg>',
+    svgChart(width, height, 'Always-valid p-value as labelled requests came in', [
+      shade,
+      ...grid,
+      `<line x1="${left}" y1="${alphaY}" x2="${width - right}" y2="${alphaY}" stroke="${COLORS.alpha}" stroke-dasharray="6 4" stroke-width="1.5"/>`,
+      `<text x="${width - right}" y="${Number(alphaY) - 5}" text-anchor="end" class="tick" fill="${COLORS.alpha}">alpha ${e.test.alpha}</text>`,
+      line('p_worse', COLORS.reject),
+      line('p_better', COLORS.promote),
+      `<text x="${(left + width - right) / 2}" y="${height - 8}" text-anchor="middle" class="axis">labelled requests, both arms together</text>`,
+      `<text x="14" y="${(top + height - bottom) / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${(top + height - bottom) / 2})">always-valid p (log scale)</text>`,
+    ]),
     `<p class="legend"><span style="color:${COLORS.promote}">━ p for “B is better”</span> (promote when it falls below the dashed line) · ` +
       `<span style="color:${COLORS.reject}">━ p for “B is worse”</span> (reject when it falls below) · grey area: fewer than ${e.test.min_labeled} labels in an arm, not counted yet. ` +
       `A p-value here only ever goes down and stays valid however often the test is checked.</p>`,
@@ -175,7 +164,7 @@ function srmChart(e: AbEvaluation): string {
     ? `<p class="ok">Traffic split as configured (ab_split_b ${e.test.ab_split_b}): chi-square p = ${pText(srm.p_value)} ≥ ${srm.alpha}.</p>`
     : `<p class="bad">Sample ratio mismatch: the traffic did not split as configured (ab_split_b ${e.test.ab_split_b}), chi-square p = ${pText(srm.p_value)} &lt; ${srm.alpha}. ` +
       'Assignment or logging is broken, so the comparison is not trusted and nothing is promoted.</p>';
-  return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Observed and expected requests per variant">${rows.join('')}</svg>\n${verdict}`;
+  return `${svgChart(width, height, 'Observed and expected requests per variant', rows)}\n${verdict}`;
 }
 
 function variantRow(name: 'A' | 'B', v: VariantReport): string {
@@ -225,12 +214,7 @@ export function renderReportHtml(e: AbEvaluation): string {
   const applied = e.applied
     ? `<p><b>Applied:</b> ${escapeHtml(e.applied.message)}</p>${e.applied.steps.length ? `<ul>${e.applied.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>` : ''}`
     : '<p class="note">Not applied (run with <code>--apply</code> to act on the decision).</p>';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>A/B report ${escapeHtml(e.id)}: ${e.decision}</title>
-<style>
+  const style = `
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 980px; margin: 24px auto; padding: 0 16px; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 .decision { border-left: 8px solid ${color}; background: #fafafa; padding: 12px 16px; margin: 16px 0; }
@@ -240,10 +224,10 @@ td:first-child, th:first-child { text-align: left; }
 .note { color: #666; } .ok { color: ${COLORS.promote}; } .bad { color: ${COLORS.reject}; } .legend { font-size: 13px; color: #444; }
 svg text { font-family: inherit; } svg .tick { font-size: 11px; fill: #555; } svg .label { font-size: 13px; fill: #222; } svg .value { font-size: 12px; fill: #222; } svg .axis { font-size: 12px; fill: #444; }
 code { font-size: 13px; background: #f3f3f3; padding: 0 3px; }
-</style>
-</head>
-<body>
-<h1>A/B test: ${escapeHtml(e.model_name)} — ${escapeHtml(e.variants.A.alias)} v${escapeHtml(e.variants.A.version ?? '-')} (A) vs ${escapeHtml(e.variants.B.alias)} v${escapeHtml(e.variants.B.version ?? '-')} (B)</h1>
+svg { width: 100%; max-width: 680px; height: auto; display: block; }
+`;
+  return htmlPage(`A/B report ${e.id}: ${e.decision}`, style, [
+    `<h1>A/B test: ${escapeHtml(e.model_name)} — ${escapeHtml(e.variants.A.alias)} v${escapeHtml(e.variants.A.version ?? '-')} (A) vs ${escapeHtml(e.variants.B.alias)} v${escapeHtml(e.variants.B.version ?? '-')} (B)</h1>
 <p class="note">Evaluated ${escapeHtml(e.evaluated_at)} · report ${escapeHtml(e.id)}${e.mlflow_run_id ? ` · MLflow run <code>${escapeHtml(e.mlflow_run_id)}</code>` : ''}</p>
 <div class="decision">
 <div class="kind">${e.decision}</div>
@@ -283,14 +267,6 @@ ${dataQuality(e)}
 <tr><td>p-value checkpoint every (smaller arm)</td><td>${t.checkpoint_every} labels</td></tr>
 <tr><td>share of traffic to B (ab_split_b)</td><td>${t.ab_split_b}</td></tr>
 </tbody></table>
-<p class="note">Test: mixture sequential probability ratio test (mSPRT, Johari, Pekelis &amp; Walsh) on the difference in accuracy, with one-sided always-valid p-values; it keeps the false-promotion rate at most alpha even when checked continuously.</p>
-</body>
-</html>
-`;
-}
-
-export function writeReportHtml(evaluation: AbEvaluation): string {
-  const file = path.join(evaluation.report_dir, 'report.html');
-  writeFileAtomic(file, renderReportHtml(evaluation));
-  return file;
+<p class="note">Test: mixture sequential probability ratio test (mSPRT, Johari, Pekelis &amp; Walsh) on the difference in accuracy, with one-sided always-valid p-values; it keeps the false-promotion rate at most alpha even when checked continuously.</p>`,
+  ]);
 }

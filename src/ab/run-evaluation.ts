@@ -9,8 +9,9 @@ import { recover, registryState, type PromotionDeps } from '../registry/promotio
 import { applyDecision } from './apply.js';
 import { evaluateLog, type AbEvaluation } from './evaluate.js';
 import { finishEvaluationRun, openEvaluationRun } from './mlflow-run.js';
-import { writeReportHtml } from './report-html.js';
-import { reportDirFor, reportId, writeReportJson } from './report-json.js';
+import path from 'node:path';
+import { reportId, writeReportDir } from '../report/index.js';
+import { reportFiles, type ReportFiles } from './report-json.js';
 
 export interface RunEvaluationOptions {
   apply: boolean;
@@ -23,9 +24,11 @@ export interface RunEvaluationOptions {
   resetSplit?: () => void;
 }
 
-function writeReport(evaluation: AbEvaluation): void {
-  writeReportJson(evaluation);
-  writeReportHtml(evaluation);
+/** Rendered once: the same files go to the report folder and to the MLflow run. */
+function writeReport(config: Config, evaluation: AbEvaluation): ReportFiles {
+  const files = reportFiles(evaluation);
+  writeReportDir(config.ab.reports_dir, evaluation.id, files);
+  return files;
 }
 
 export async function runEvaluation(config: Config, options: RunEvaluationOptions): Promise<AbEvaluation> {
@@ -50,7 +53,8 @@ export async function runEvaluation(config: Config, options: RunEvaluationOption
     log(`[ab] an interrupted ${state.journal.kind} of version ${state.journal.version} is pending; 'driftgate ab evaluate --apply' completes it`);
   }
   const now = (options.now ?? (() => new Date()))();
-  const { id, dir } = reportDirFor(config.ab.reports_dir, reportId(now));
+  const id = reportId(now);
+  const dir = path.join(config.ab.reports_dir, id);
   const evaluation = await evaluateLog({
     config,
     prod: state.prod,
@@ -83,13 +87,13 @@ export async function runEvaluation(config: Config, options: RunEvaluationOption
         message: `failed part-way (${(error as Error).message}); the transition is journalled, and the next 'driftgate ab evaluate --apply' completes it`,
         steps: [],
       };
-      writeReport(evaluation);
-      if (run) await finishEvaluationRun(client, run, evaluation, log, 'FAILED').catch(() => undefined);
+      const files = writeReport(config, evaluation);
+      if (run) await finishEvaluationRun(client, run, evaluation, files, log, 'FAILED').catch(() => undefined);
       throw error;
     }
   }
-  writeReport(evaluation);
-  if (run) await finishEvaluationRun(client, run, evaluation, log);
+  const files = writeReport(config, evaluation);
+  if (run) await finishEvaluationRun(client, run, evaluation, files, log);
   log(`[ab] ${evaluation.decision}: ${evaluation.reason}`);
   log(`[ab] report: ${evaluation.report_dir}`);
   return evaluation;

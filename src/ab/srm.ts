@@ -5,10 +5,7 @@
  */
 
 import { InputError, describe } from '../errors.js';
-import { chiSquareSf } from '../stats/chi-square.js';
-
-/** Below this p the observed split is called a mismatch (the product's threshold). */
-export const SRM_ALPHA = 0.001;
+import { chiSquareTest } from '../stats/chi-square.js';
 
 export interface SrmResult {
   requestsA: number;
@@ -28,16 +25,14 @@ function checkRequests(arm: string, n: number): void {
 }
 
 /** Chi-square goodness of fit of (requestsA, requestsB) to the split (1 − splitB, splitB); same as scipy.stats.chisquare. */
-export function sampleRatioMismatch(requestsA: number, requestsB: number, splitB: number, alpha = SRM_ALPHA): SrmResult {
+export function sampleRatioMismatch(requestsA: number, requestsB: number, splitB: number, alpha: number): SrmResult {
   checkRequests('A', requestsA);
   checkRequests('B', requestsB);
   if (!(splitB > 0 && splitB < 1)) throw new InputError(`ab_split_b: expected a number in (0, 1) while an A/B test runs, got ${describe(splitB)}`);
-  if (!(alpha > 0 && alpha < 1)) throw new InputError(`SRM alpha: expected a number in (0, 1), got ${describe(alpha)}`);
   const total = requestsA + requestsB;
   const expectedA = total * (1 - splitB);
   const expectedB = total * splitB;
   if (total === 0) return { requestsA, requestsB, expectedA, expectedB, statistic: 0, pValue: 1, mismatch: false };
-  const statistic = (requestsA - expectedA) ** 2 / expectedA + (requestsB - expectedB) ** 2 / expectedB;
-  const pValue = chiSquareSf(statistic, 1);
+  const { statistic, pvalue: pValue } = chiSquareTest([requestsA, requestsB], [expectedA, expectedB]);
   return { requestsA, requestsB, expectedA, expectedB, statistic, pValue, mismatch: pValue < alpha };
 }

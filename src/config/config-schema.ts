@@ -35,6 +35,19 @@ const classLabel: Schema<string> = {
   },
 };
 
+/** The A/B test's defaults: the config's, and the benchmark's (npm run bench:ab), from one place. */
+export const AB_DEFAULTS = {
+  alpha: 0.05,
+  tau: 0.08,
+  mode: 'superiority',
+  margin: 0,
+  min_labeled: 100,
+  max_labeled: 5000,
+  checkpoint_every: 50,
+  srm_alpha: 0.001,
+  max_malformed_share: 0.01,
+} as const;
+
 const share = (fallback: number) => number({ min: 0, max: 1, default: fallback });
 const positiveInt = (fallback: number) => number({ integer: true, min: 1, default: fallback });
 
@@ -114,17 +127,17 @@ export const configSchema = object({
     registry_poll_s: number({ above: 0, default: 10 }),
   }),
   ab: object({
-    alpha: number({ above: 0, max: 0.5, default: 0.05 }),
-    /** mSPRT mixture spread; 0.08 is src/ab/msprt.ts DEFAULT_TAU, tuned with npm run bench:ab. */
-    tau: number({ above: 0, default: 0.08 }),
-    mode: oneOf(['superiority', 'non-inferiority'] as const, { default: 'superiority' }),
-    margin: number({ min: 0, max: 1, default: 0 }),
-    min_labeled: positiveInt(100),
-    max_labeled: positiveInt(5000),
+    alpha: number({ above: 0, max: 0.5, default: AB_DEFAULTS.alpha }),
+    /** mSPRT mixture spread on the accuracy-difference scale, tuned with npm run bench:ab. */
+    tau: number({ above: 0, default: AB_DEFAULTS.tau }),
+    mode: oneOf(['superiority', 'non-inferiority'] as const, { default: AB_DEFAULTS.mode }),
+    margin: number({ min: 0, below: 1, default: AB_DEFAULTS.margin }),
+    min_labeled: positiveInt(AB_DEFAULTS.min_labeled),
+    max_labeled: positiveInt(AB_DEFAULTS.max_labeled),
     /** The p-value path gets a checkpoint each time the smaller arm gains this many labelled rows. */
-    checkpoint_every: positiveInt(50),
-    srm_alpha: number({ above: 0, max: 1, default: 0.001 }),
-    max_malformed_share: share(0.01),
+    checkpoint_every: positiveInt(AB_DEFAULTS.checkpoint_every),
+    srm_alpha: number({ above: 0, below: 1, default: AB_DEFAULTS.srm_alpha }),
+    max_malformed_share: share(AB_DEFAULTS.max_malformed_share),
     reports_dir: string({ default: '../reports/ab' }),
   }),
   airflow: object({

@@ -40,6 +40,8 @@ export interface NumberOptions {
   max?: number;
   /** Lower bound excluded (a strictly positive number). */
   above?: number;
+  /** Upper bound excluded. */
+  below?: number;
   integer?: boolean;
   default?: number;
 }
@@ -50,6 +52,7 @@ export function number(options: NumberOptions = {}): Schema<number> {
   if (options.above !== undefined) bounds.push(`> ${options.above}`);
   if (options.min !== undefined) bounds.push(`>= ${options.min}`);
   if (options.max !== undefined) bounds.push(`<= ${options.max}`);
+  if (options.below !== undefined) bounds.push(`< ${options.below}`);
   const expected = bounds.length ? `${kind} ${bounds.join(' and ')}` : kind;
   return node(
     expected,
@@ -59,6 +62,7 @@ export function number(options: NumberOptions = {}): Schema<number> {
       if (options.above !== undefined && !(value > options.above)) fail(keyPath, expected, value);
       if (options.min !== undefined && value < options.min) fail(keyPath, expected, value);
       if (options.max !== undefined && value > options.max) fail(keyPath, expected, value);
+      if (options.below !== undefined && !(value < options.below)) fail(keyPath, expected, value);
       return value;
     },
     options.default === undefined ? undefined : { value: options.default },

@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { InputError } from '../errors.js';
+import { parseFeatureNumber } from '../stats/number.js';
+import { columnIndices, numberError } from './cells.js';
 
 export interface Table {
   file: string;
@@ -35,19 +37,13 @@ export async function readCsv(file: string): Promise<Table> {
 }
 
 export function requireColumns(table: Table, names: string[]): void {
-  for (const name of names) {
-    if (!table.columns.includes(name)) {
-      throw new InputError(`${table.file}: missing column ${JSON.stringify(name)} (found ${table.columns.join(', ') || 'no header'})`);
-    }
-  }
+  columnIndices(table.file, table.columns, names);
 }
 
-/** Row numbers in messages are file lines: the header is line 1. */
+/** A feature cell by the one number rule (src/stats/number.ts); row numbers in messages are file lines: the header is line 1. */
 export function numberAt(table: Table, index: number, column: string): number {
   const text = table.rows[index]?.[column] ?? '';
-  const value = text === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(value)) {
-    throw new InputError(`${table.file}: line ${index + 2}, column ${JSON.stringify(column)}: expected a number, got ${text === '' ? 'an empty value' : JSON.stringify(text)}`);
-  }
+  const value = parseFeatureNumber(text);
+  if (value !== value) throw numberError(table.file, index + 2, column, text);
   return value;
 }

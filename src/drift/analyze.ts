@@ -4,11 +4,10 @@
  * and both tests read the sorted arrays.
  */
 
-import { chiSquareTest } from './chi-square-test.js';
 import { decideDataset, decideFeature, type DatasetVerdict, type DriftPolicy } from './decide.js';
 import { quantileSorted } from '../stats/quantile.js';
 import { ksTwoSample, type KsMethod } from './ks.js';
-import { psiCategorical, psiNumeric, type CategoryCounts, type PsiBinKind, type PsiBinning } from './psi.js';
+import { categoricalChiSquare, psiCategorical, psiNumeric, type CategoryCounts, type PsiBinKind, type PsiBinning } from './psi.js';
 
 export type ValueCounts = ReadonlyMap<string, number>;
 
@@ -118,7 +117,7 @@ function analyzeCategorical(column: Extract<FeatureColumns, { type: 'categorical
   const t0 = clock?.() ?? 0;
   const counts = categoryCounts(column.reference, column.current);
   const t1 = clock?.() ?? 0;
-  const chi2 = chiSquareTest(counts);
+  const chi2 = categoricalChiSquare(counts);
   const t2 = clock?.() ?? 0;
   const psi = psiCategorical(counts);
   const t3 = clock?.() ?? 0;

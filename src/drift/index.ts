@@ -1,4 +1,3 @@
-export { chiSquareTest, type ChiSquareTestResult } from './chi-square-test.js';
 export {
   decideDataset,
   decideFeature,
@@ -32,6 +31,7 @@ export {
   type KsResult,
 } from './ks.js';
 export {
+  categoricalChiSquare,
   countCategories,
   fillZeroShares,
   MAX_VALUE_BINS,
@@ -58,22 +58,18 @@ export {
   type FeatureColumns,
 } from './analyze.js';
 export { estimateRecords, readHeader, scanCsv, type CsvParser, type CsvSink, type ScanOptions, type ScanResult } from './csv-records.js';
-export { columnIndices } from './cell-values.js';
 export { FloatColumnBuilder } from './float-column.js';
 export { describeInput, isGlob, resolveInput, type InputFiles } from './input-files.js';
 export { readLogColumns, type LogColumns, type LogQuality, type LogWindow } from './live-log.js';
 export { readDataColumns, type ColumnsRequest, type DataColumns, type ValueCounts } from './read-columns.js';
-export { reportId } from './report-id.js';
-export { distributionChart, escapeHtml, formatNumber, renderReportHtml } from './report-html.js';
+export { distributionChart, renderReportHtml } from './report-html.js';
 export {
   buildReport,
   featureResult,
-  jsonSafe,
   MAX_REPORT_BINS,
   REPORT_FORMAT,
   reportDistribution,
   shares,
-  toJsonText,
   type DriftReport,
   type DriftResult,
   type FeatureResult,
@@ -83,4 +79,3 @@ export {
   type Thresholds,
 } from './report-json.js';
 export { LOG_SOURCE, runDrift, type DriftRunOptions } from './run-drift.js';
-export { writeReportDir } from './write-report.js';

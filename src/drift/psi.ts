@@ -6,6 +6,7 @@
  */
 
 import { InputError } from '../errors.js';
+import { chiSquareTest, type ChiSquareTestResult } from '../stats/chi-square.js';
 import { histogramSorted, prepareSample, quantileEdges, sturgesEdges } from './histogram.js';
 
 /** Evidently bins a numeric feature only above this many distinct reference values. */
@@ -137,7 +138,7 @@ export function psiNumeric(reference: Float64Array, current: Float64Array, optio
   return { ...result, kind: binning, edges, values: null };
 }
 
-/** Counts per category over both samples; the input of psiCategorical and chiSquareTest. */
+/** Counts per category over both samples; the input of psiCategorical and categoricalChiSquare. */
 export function countCategories(reference: readonly string[], current: readonly string[]): CategoryCounts {
   if (reference.length === 0) throw new InputError('reference: expected at least one value, got none');
   if (current.length === 0) throw new InputError('current: expected at least one value, got none');
@@ -166,4 +167,13 @@ export function countCategories(reference: readonly string[], current: readonly 
 export function psiCategorical(counts: CategoryCounts): CategoricalPsiResult {
   const result = fromCounts(counts.referenceCounts, counts.currentCounts, counts.nReference, counts.nCurrent);
   return { ...result, categories: counts.categories };
+}
+
+/**
+ * The categorical drift test as Evidently's chisquare stattest runs it: scipy.stats.chisquare of the
+ * current counts against the reference counts scaled to the current total.
+ */
+export function categoricalChiSquare(counts: CategoryCounts): ChiSquareTestResult {
+  const scale = counts.nCurrent / counts.nReference;
+  return chiSquareTest(counts.currentCounts, counts.referenceCounts.map((count) => count * scale));
 }

@@ -7,7 +7,7 @@
 import type { Feature } from '../config/index.js';
 import { InputError } from '../errors.js';
 import { parseFeatureNumber } from '../stats/number.js';
-import { categoryError, columnIndices, numberError, slotsFor } from './cell-values.js';
+import { categoryError, columnIndices, numberError, slotsFor } from '../data/cells.js';
 import { estimateRecords, scanCsv, type CsvParser } from './csv-records.js';
 import { FloatColumnBuilder } from './float-column.js';
 

@@ -4,25 +4,11 @@
  * target's class shares, and per feature the reference and current distributions overlaid.
  */
 
+import { escapeHtml, formatNumber, htmlPage, niceCeiling, svgChart } from '../report/html.js';
 import type { DriftReport, ReportDistribution, ReportFeature, SourceResult, TargetResult } from './report-json.js';
 
 const REFERENCE_COLOR = '#4c78a8';
 const CURRENT_COLOR = '#d6404e';
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** Compact numbers for people: 4 significant digits, exponent for tiny p-values, ∞ for infinities. */
-export function formatNumber(value: number, digits = 4): string {
-  if (value === Infinity) return '∞';
-  if (value === -Infinity) return '−∞';
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === 0) return '0';
-  const abs = Math.abs(value);
-  if (abs < 1e-4 || abs >= 1e6) return value.toExponential(Math.max(0, digits - 2));
-  return Number(value.toPrecision(digits)).toString();
-}
 
 function percent(share: number): string {
   const p = share * 100;
@@ -118,15 +104,12 @@ export function distributionChart(distribution: ReportDistribution, title: strin
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const bins = distribution.reference_shares.length;
-  const top1 = Math.max(...distribution.reference_shares, ...distribution.current_shares, 1e-9);
   // A round axis maximum: the next 1, 2 or 5 × 10^k above the tallest bar.
-  const magnitude = 10 ** Math.floor(Math.log10(top1));
-  const yMax = [1, 2, 5, 10].map((m) => m * magnitude).find((v) => v >= top1 * 0.999) ?? top1;
+  const yMax = niceCeiling(Math.max(...distribution.reference_shares, ...distribution.current_shares, 1e-9));
   const barW = plotW / bins;
   const y = (share: number): number => top + plotH - (share / yMax) * plotH;
   const x = (i: number): number => left + i * barW;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">`);
   for (const tick of [0, yMax / 2, yMax]) {
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end" class="tick">${percent(tick)}</text>`);
@@ -152,8 +135,7 @@ export function distributionChart(distribution: ReportDistribution, title: strin
     `<g class="legend"><rect x="${width - right - 190}" y="2" width="10" height="10" fill="${REFERENCE_COLOR}" fill-opacity="0.5"/><text x="${width - right - 176}" y="11">reference</text>`,
     `<line x1="${width - right - 100}" x2="${width - right - 86}" y1="7" y2="7" stroke="${CURRENT_COLOR}" stroke-width="2"/><text x="${width - right - 80}" y="11">current</text></g>`,
   );
-  parts.push('</svg>');
-  return parts.join('');
+  return svgChart(width, height, title, parts);
 }
 
 function xLabels(distribution: ReportDistribution, x: (i: number) => number, baseline: number): string[] {
@@ -228,10 +210,8 @@ export function renderReportHtml(report: DriftReport): string {
   const verdictClass = report.status === 'insufficient_data' ? 'insufficient' : report.drift_detected ? 'drift' : 'ok';
   const headline = report.status === 'insufficient_data' ? 'Not enough data' : report.drift_detected ? 'Drift detected' : 'No drift';
   const moved = report.features.filter((f) => f.drifted).map((f) => escapeHtml(f.name));
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${headline} · drift report ${escapeHtml(report.id)}</title><style>${STYLE}</style></head><body><main>`,
+  return htmlPage(`${headline} · drift report ${report.id}`, STYLE, [
+    '<main>',
     `<header class="verdict ${verdictClass}"><h1>${headline}</h1>`,
     `<p>${drifted} of ${report.n_features} features drifted (${percent(report.share_drifted)}; the data set drifts at ${percent(report.thresholds.share)} or more)${moved.length ? `: ${moved.join(', ')}` : ''}.</p>`,
     report.reason ? `<p>${escapeHtml(report.reason)}</p>` : '',
@@ -249,7 +229,6 @@ export function renderReportHtml(report: DriftReport): string {
     ...report.features.map(featureSection),
     '</section>',
     `<footer>Report ${escapeHtml(report.id)} · ${escapeHtml(report.created_at)} · config ${escapeHtml(report.config_file)} · the same numbers are in report.json next to this file.</footer>`,
-    '</main></body></html>',
-    '',
-  ].join('\n');
+    '</main>',
+  ]);
 }

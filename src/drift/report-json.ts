@@ -1,9 +1,7 @@
 /**
  * The drift result (the `--json` line, DESIGN.md's contract plus explicit test fields) and
- * report.json (the result plus the bins and summaries behind each chart). JSON has no literal for
- * infinities: quantile bins' outer edges and a chi-square statistic can be infinite, so every
- * non-finite number is written as the string "Infinity", "-Infinity" or "NaN", which Number() in
- * JavaScript and float() in Python read back.
+ * report.json (the result plus the bins and summaries behind each chart). Quantile bins' outer edges
+ * and a chi-square statistic can be infinite: src/report/json.ts writes them as "Infinity".
  */
 
 import type { LogQuality } from './live-log.js';
@@ -161,15 +159,6 @@ export function buildReport(result: DriftResult, analysis: DriftAnalysis, meta: 
 }
 
 /** JSON text with non-finite numbers as strings (see the module comment). */
-export function toJsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
-}
-
-/** A copy that JSON.stringify turns into the same text as toJsonText. */
-export function jsonSafe<T>(value: T): T {
-  return JSON.parse(toJsonText(value)) as T;
-}
-
 function sum(values: readonly number[]): number {
   let total = 0;
   for (const v of values) total += v;

@@ -1,7 +1,7 @@
 /**
  * One drift run: resolve the inputs, stream them into columns, test every feature, decide, and
  * write reports/drift/<id>/{report.json,report.html}. The result holds real numbers (infinities
- * included); jsonSafe() makes it printable. The clock, the id and the CSV parser are
+ * included); src/report's jsonSafe() makes it printable. The clock, the id and the CSV parser are
  * injectable so tests pin exact outputs.
  */
 
@@ -16,10 +16,9 @@ import { readHeader, type CsvParser } from './csv-records.js';
 import { describeInput, resolveInput, type InputFiles } from './input-files.js';
 import { readLogColumns } from './live-log.js';
 import { readDataColumns, type ValueCounts } from './read-columns.js';
-import { reportId } from './report-id.js';
+import { reportId, reportJsonText, writeReportDir } from '../report/index.js';
 import { renderReportHtml } from './report-html.js';
-import { buildReport, featureResult, shares, toJsonText, type DriftResult, type SourceResult, type TargetResult, type Thresholds } from './report-json.js';
-import { writeReportDir } from './write-report.js';
+import { buildReport, featureResult, shares, type DriftResult, type SourceResult, type TargetResult, type Thresholds } from './report-json.js';
 
 /** `--current log`: the router's predictions log (router.log_path, a path or a glob). */
 export const LOG_SOURCE = 'log';
@@ -186,7 +185,7 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
     timings_ms: {},
   });
   const report = buildReport(done, analysis, { createdAt: started, configFile: config.source.file });
-  writeReportDir(drift.reports_dir, id, { 'report.json': `${toJsonText(report, 2)}\n`, 'report.html': renderReportHtml(report) });
+  writeReportDir(drift.reports_dir, id, { 'report.json': reportJsonText(report), 'report.html': renderReportHtml(report) });
   const t4 = clock();
   done.timings_ms = { read_reference: round(t1 - t0), read_current: round(t2 - t1), analyze: round(t3 - t2), report: round(t4 - t3), total: round(t4 - t0) };
   log(`[drift] ${analysis.verdict.nDrifted} of ${analysis.verdict.nFeatures} features drifted; report ${reportDir}`);

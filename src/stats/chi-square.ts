@@ -126,3 +126,27 @@ export function chiSquareSf(x: number, df: number): number {
   if (!(df > 0) || !Number.isFinite(df)) throw new InputError(`chi-square df: expected a finite number > 0, got ${describe(df)}`);
   return regularizedGammaQ(df / 2, x / 2);
 }
+
+export interface ChiSquareTestResult {
+  /** Pearson's Σ (observed − expected)²/expected; Infinity when a cell with nothing expected was observed. */
+  statistic: number;
+  pvalue: number;
+  /** Cells − 1. */
+  df: number;
+}
+
+/**
+ * Pearson's chi-square goodness of fit, scipy.stats.chisquare(f_obs, f_exp): the one chi-square test
+ * (drift's categorical test, the A/B sample-ratio check). A single cell cannot differ: p = 1 (scipy
+ * answers NaN, chi2 with df = 0).
+ */
+export function chiSquareTest(observed: readonly number[], expected: readonly number[]): ChiSquareTestResult {
+  let statistic = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const diff = observed[i]! - expected[i]!;
+    statistic += (diff * diff) / expected[i]!;
+  }
+  const df = expected.length - 1;
+  if (df === 0) return { statistic, pvalue: 1, df };
+  return { statistic, pvalue: chiSquareSf(statistic, df), df };
+}

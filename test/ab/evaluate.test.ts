@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateAb, type ArmCounts } from '../../src/ab/decide.js';
-import { decisionConfig, evaluateLog, type EvaluationContext } from '../../src/ab/evaluate.js';
+import { decisionConfig, evaluateAb, type ArmCounts } from '../../src/ab/decide.js';
+import { evaluateLog, type EvaluationContext } from '../../src/ab/evaluate.js';
 import { checkpointsOf } from '../../src/ab/experiment.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';
@@ -112,7 +112,7 @@ describe('evaluateLog: decisions', () => {
         return { variant: prediction.variant, correct: prediction.prediction === r.label, ts: Number(r.ts) };
       })
       .sort((a, b) => a.ts - b.ts);
-    const expected = evaluateAb({ A: arm('A'), B: arm('B'), checkpoints: checkpointsOf(events, 50) }, decisionConfig(config, 0.5));
+    const expected = evaluateAb({ A: arm('A'), B: arm('B'), checkpoints: checkpointsOf(events, 50) }, decisionConfig(config.ab, 0.5));
     expect(e.p_better).toBe(expected.decision.pBetter);
     expect(e.reason).toBe(expected.decision.reason);
     expect(e.path).toHaveLength(expected.path.length);

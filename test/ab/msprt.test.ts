@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DECISION_CONFIG } from '../../src/ab/decide.js';
-import { DEFAULT_TAU, MSPRT_START, msprtPath, msprtStatistic, msprtStep } from '../../src/ab/msprt.js';
+import { MSPRT_START, msprtPath, msprtStatistic, msprtStep } from '../../src/ab/msprt.js';
+import { AB_DEFAULTS } from '../../src/config/config-schema.js';
 import { createRandom, simulateExperiments } from '../../src/ab/simulate.js';
 import { InputError } from '../../src/errors.js';
 import vectors from '../fixtures/ab-vectors.json' with { type: 'json' };
@@ -79,7 +80,7 @@ describe('msprtPath', () => {
   });
 
   it('never increases, and stays at 1 before both arms reach minPerArm', () => {
-    const path = msprtPath(fixture.points, { tau: DEFAULT_TAU, theta0: 0, minPerArm: 100 });
+    const path = msprtPath(fixture.points, { tau: AB_DEFAULTS.tau, theta0: 0, minPerArm: 100 });
     expect(path[0]).toMatchObject({ counted: false, pValue: 1, pBetter: 1, pWorse: 1 });
     for (let i = 1; i < path.length; i++) {
       expect(path[i]?.pBetter).toBeLessThanOrEqual(path[i - 1]?.pBetter ?? 1);

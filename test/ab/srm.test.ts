@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sampleRatioMismatch, SRM_ALPHA } from '../../src/ab/srm.js';
+import { sampleRatioMismatch } from '../../src/ab/srm.js';
+import { AB_DEFAULTS } from '../../src/config/config-schema.js';
 import { InputError } from '../../src/errors.js';
 import vectors from '../fixtures/ab-vectors.json' with { type: 'json' };
 
@@ -12,20 +13,20 @@ function close(actual: number, expected: number): void {
 
 describe('sampleRatioMismatch', () => {
   it.each(vectors.srm)('$requestsA vs $requestsB at split $splitB (scipy.stats.chisquare)', (c) => {
-    const result = sampleRatioMismatch(c.requestsA, c.requestsB, c.splitB);
+    const result = sampleRatioMismatch(c.requestsA, c.requestsB, c.splitB, AB_DEFAULTS.srm_alpha);
     close(result.statistic, c.statistic);
     close(result.pValue, c.pValue);
-    expect(result.mismatch).toBe(c.pValue < SRM_ALPHA);
+    expect(result.mismatch).toBe(c.pValue < AB_DEFAULTS.srm_alpha);
   });
 
   it('flags 5400 vs 4600 at a 50/50 split and passes 5100 vs 4900', () => {
-    const bad = sampleRatioMismatch(5400, 4600, 0.5);
+    const bad = sampleRatioMismatch(5400, 4600, 0.5, 0.001);
     expect(bad).toMatchObject({ expectedA: 5000, expectedB: 5000, statistic: 64, mismatch: true });
-    expect(sampleRatioMismatch(5100, 4900, 0.5).mismatch).toBe(false);
+    expect(sampleRatioMismatch(5100, 4900, 0.5, 0.001).mismatch).toBe(false);
   });
 
   it('reports no mismatch before any request', () => {
-    expect(sampleRatioMismatch(0, 0, 0.3)).toEqual({
+    expect(sampleRatioMismatch(0, 0, 0.3, 0.001)).toEqual({
       requestsA: 0,
       requestsB: 0,
       expectedA: 0,
@@ -42,10 +43,10 @@ describe('sampleRatioMismatch', () => {
   });
 
   it('rejects a split that is not a running A/B test, and bad counts', () => {
-    expect(() => sampleRatioMismatch(10, 0, 0)).toThrow(
+    expect(() => sampleRatioMismatch(10, 0, 0, 0.001)).toThrow(
       new InputError('ab_split_b: expected a number in (0, 1) while an A/B test runs, got number 0'),
     );
-    expect(() => sampleRatioMismatch(-1, 3, 0.5)).toThrow(new InputError('arm A requests: expected an integer ≥ 0, got number -1'));
-    expect(() => sampleRatioMismatch(1, 2.5, 0.5)).toThrow(new InputError('arm B requests: expected an integer ≥ 0, got number 2.5'));
+    expect(() => sampleRatioMismatch(-1, 3, 0.5, 0.001)).toThrow(new InputError('arm A requests: expected an integer ≥ 0, got number -1'));
+    expect(() => sampleRatioMismatch(1, 2.5, 0.5, 0.001)).toThrow(new InputError('arm B requests: expected an integer ≥ 0, got number 2.5'));
   });
 });

@@ -87,6 +87,10 @@ describe('bad config: one line naming the file, the key path, what was expected 
     ['a duplicate key', MINIMAL + 'router:\n  port: 1\n  port: 2\n', `${FILE}: line 9, column 3: broken YAML: Map keys must be unique`],
     ['a list where a mapping belongs', MINIMAL + 'router: [1]\n', `${FILE}: router: expected a mapping, got a list`],
     ['the same alias twice', MINIMAL + 'mlflow:\n  staging_alias: prod\n', `${FILE}: mlflow.staging_alias: expected an alias different from prod_alias, got "prod" for both`],
+    ['a non-inferiority margin of 1 (no test could reject it)', MINIMAL + 'ab:\n  margin: 1\n', `${FILE}: ab.margin: expected a number >= 0 and < 1, got number 1`],
+    ['an alpha above 0.5', MINIMAL + 'ab:\n  alpha: 0.6\n', `${FILE}: ab.alpha: expected a number > 0 and <= 0.5, got number 0.6`],
+    ['a log policy that does not exist', MINIMAL + 'router:\n  log_fsync: sometimes\n', `${FILE}: router.log_fsync: expected one of "never", "interval", "always", got "sometimes"`],
+    ['a negative rotation size', MINIMAL + 'router:\n  log_rotate:\n    max_size_mb: -1\n', `${FILE}: router.log_rotate.max_size_mb: expected a number >= 0, got number -1`],
   ];
   it.each(cases)('%s', (_name, text, expected) => {
     expect(messageOf(text)).toBe(expected);
@@ -116,6 +120,12 @@ describe('environment overrides for the deployment fields', () => {
     expect(config.router.port).toBe(9001);
     expect(config.router.log_path).toBe(path.resolve('logs/p.csv'));
     expect(config.adminToken).toBe('s3cret');
+  });
+
+  it('take the request-id key from DRIFTGATE_REQUEST_KEY, and refuse a short one', () => {
+    expect(parseConfig(MINIMAL, FILE, { DRIFTGATE_REQUEST_KEY: 'a-long-enough-secret' }).requestKey).toBe('a-long-enough-secret');
+    expect(parseConfig(MINIMAL, FILE, {}).requestKey).toBeNull();
+    expect(() => parseConfig(MINIMAL, FILE, { DRIFTGATE_REQUEST_KEY: 'short' })).toThrow('environment: DRIFTGATE_REQUEST_KEY: expected a secret of at least 16 characters, got 5');
   });
 
   it('reject a bad value naming the variable', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeDrift, categoryCounts, summarize, type AnalyzeSettings } from '../../src/drift/analyze.js';
-import { chiSquareTest } from '../../src/drift/chi-square-test.js';
 import { ksTwoSample } from '../../src/drift/ks.js';
-import { countCategories, psiCategorical, psiNumeric } from '../../src/drift/psi.js';
+import { categoricalChiSquare, countCategories, psiCategorical, psiNumeric } from '../../src/drift/psi.js';
 
 const settings: AnalyzeSettings = { psiThreshold: 0.2, ksAlpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantileBins: 10 };
 
@@ -47,7 +46,7 @@ describe('analyzeDrift', () => {
     );
     expect(categoryCounts(reference, current)).toEqual(expectedCounts);
     const { features } = analyzeDrift([{ name: 'colour', type: 'categorical', reference, current }], settings);
-    const chi2 = chiSquareTest(expectedCounts);
+    const chi2 = categoricalChiSquare(expectedCounts);
     expect(features[0]).toMatchObject({
       test: 'chi2',
       statistic: chi2.statistic,

@@ -1,33 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { distributionChart, escapeHtml, formatNumber } from '../../src/drift/report-html.js';
+import { distributionChart } from '../../src/drift/report-html.js';
 import { reportDistribution } from '../../src/drift/report-json.js';
-
-describe('formatNumber', () => {
-  it.each([
-    [0, '0'],
-    [0.023823547883238344, '0.02382'],
-    [4.20969737437461, '4.21'],
-    [8.966411822733275e-14, '8.97e-14'],
-    [1234567, '1.23e+6'],
-    [-0.5, '-0.5'],
-    [Infinity, '∞'],
-    [-Infinity, '−∞'],
-    [NaN, 'NaN'],
-  ])('%s → %s', (value, text) => {
-    expect(formatNumber(value)).toBe(text);
-  });
-
-  it('p-values get 3 digits', () => {
-    expect(formatNumber(0.8103405989234691, 3)).toBe('0.81');
-    expect(formatNumber(2.228915760997911e-8, 3)).toBe('2.2e-8');
-  });
-});
-
-describe('escapeHtml', () => {
-  it('escapes the five characters that matter', () => {
-    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-  });
-});
 
 describe('distributionChart', () => {
   const quantile = reportDistribution({ kind: 'quantile', edges: [-Infinity, -0.5, 0.5, Infinity], labels: null, referenceCounts: [25, 50, 25], currentCounts: [10, 40, 50] }, 100);

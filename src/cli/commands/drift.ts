@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
-import { formatNumber } from '../../drift/report-html.js';
-import { jsonSafe, type DriftResult } from '../../drift/report-json.js';
+import type { DriftResult } from '../../drift/report-json.js';
+import { formatNumber, jsonSafe } from '../../report/index.js';
 import { LOG_SOURCE, runDrift } from '../../drift/run-drift.js';
 import { positiveIntOption, stringOption, type Command } from '../command.js';
 

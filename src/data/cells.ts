@@ -1,4 +1,4 @@
-/** Cell values of the drift inputs, checked one by one, with messages naming the file, line and column. */
+/** Cells of a data set (drift's inputs, training data, demo batches), checked one by one, with messages naming the file, line and column. */
 
 import { InputError } from '../errors.js';
 import { featureNumberExpectation } from '../stats/number.js';

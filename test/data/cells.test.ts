@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { categoryError, columnIndices, numberError, slotsFor } from '../../src/drift/cell-values.js';
+import { categoryError, columnIndices, numberError, slotsFor } from '../../src/data/cells.js';
 
 describe('messages name the file, line and column', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { reportId } from '../../src/drift/report-id.js';
-import { writeReportDir } from '../../src/drift/write-report.js';
+import { reportId } from '../../src/report/id.js';
+import { writeReportDir } from '../../src/report/files.js';
 import { tempDir } from '../helpers/config.js';
 
 describe('reportId', () => {

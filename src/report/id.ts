@@ -1,4 +1,4 @@
-/** Drift report ids: `20261128T043512Z-1a2b3c`, UTC seconds then 6 random hex digits; they sort by time. */
+/** Report ids, drift's and A/B's: `20261128T043512Z-1a2b3c`, UTC seconds then 6 random hex digits; they sort by time. */
 
 import { randomBytes } from 'node:crypto';
 
