@@ -1,12 +1,47 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The tests that need the pinned Python environments (PyCaret, MLflow, Airflow). Everything else is
+ * a unit test: no Python, files in parallel, and it runs first, while nothing waits for pip.
+ */
+const INTEGRATION = [
+  'test/ab/e2e.test.ts',
+  'test/airflow/dag-import.test.ts',
+  'test/airflow/dags-run.test.ts',
+  'test/airflow/python-literal.test.ts',
+  'test/data/drifted.test.ts',
+  'test/mlflow/server.test.ts',
+  'test/python/bootstrap.test.ts',
+  'test/registry/client.test.ts',
+  'test/registry/promotion.test.ts',
+  'test/router/inference/worker-pool.test.ts',
+  'test/router/log-faults.test.ts',
+  'test/router/serve-cli.test.ts',
+  'test/router/serve.test.ts',
+  'test/train/train.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 600_000,
-    // Tests share one MLflow server and Python environments; files run one at a time on 2 cores.
-    fileParallelism: false,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: INTEGRATION,
+          // Builds the environments (a no-op when the pins are unchanged) before the first of these files.
+          setupFiles: ['test/python-envs.ts'],
+          // They share one MLflow server and the Python environments; one file at a time on 2 cores.
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -8,7 +8,7 @@
 
 import { parseArgs } from 'node:util';
 import { DEFAULT_DECISION_CONFIG, type DecisionConfig } from '../src/ab/decide.js';
-import { wilsonInterval } from '../src/ab/interval.js';
+import { wilsonInterval } from '../src/stats/wilson-interval.js';
 import { AB_DEFAULTS } from '../src/config/config-schema.js';
 import { UsageError } from '../src/errors.js';
 import { createRandom, simulateExperiments, type ExperimentOutcome, type ExperimentScenario } from '../src/ab/simulate.js';

@@ -30,6 +30,7 @@ import { start as startMlflow, stop as stopMlflow } from '../src/mlflow/server.j
 import { runChild } from '../src/process/run.js';
 import { ENVIRONMENTS, ensurePythonEnv } from '../src/python/bootstrap.js';
 import { CLI_BIN, NODE_BIN, PROJECT_ROOT } from '../src/project.js';
+import { waitForReady } from '../src/router/wait-ready.js';
 
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const ROWS: number[][] = readFileSync(path.join(PROJECT_ROOT, 'data', 'iris.csv'), 'utf8')
@@ -242,15 +243,8 @@ async function main(): Promise<void> {
         return { ack, port, router };
       }),
     );
-    for (const { port } of routers) {
-      await waitFor(`http://127.0.0.1:${port}/ready`, (s) => s === 200, 300_000, 'driftgate serve');
-      // Both workers hold both versions before the clock starts.
-      for (;;) {
-        const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { workers: { models: string[] }[] };
-        if (ready.workers.every((w) => w.models.length === 2)) break;
-        await sleep(500);
-      }
-    }
+    // Both workers hold both versions before the clock starts.
+    for (const { port } of routers) await waitForReady(`http://127.0.0.1:${port}`, { timeoutMs: 300_000, accept: (ready) => ready.workers.every((w) => w.models.length === 2) });
     const rounds: Record<string, Measurement[]> = { written: [], buffered: [] };
     for (let round = 1; round <= roundsCount; round++) {
       for (const { ack, port } of routers) {

@@ -109,14 +109,16 @@ def main(spec_path: str) -> int:
 
     mlflow.set_tracking_uri(spec["tracking_uri"])
     mlflow.set_experiment(spec["experiment"])
+    # The tag names are Driftgate's vocabulary (src/registry/vocabulary.ts), handed over in the spec.
+    names = spec["tags"]
     tags = {
-        "driftgate.trigger": spec["trigger"],
-        "driftgate.data_digest": digest,
+        names["trigger"]: spec["trigger"],
+        names["data_digest"]: digest,
     }
     if spec.get("drift_report_id"):
-        tags["driftgate.drift_report"] = spec["drift_report_id"]
+        tags[names["drift_report"]] = spec["drift_report_id"]
     if spec.get("orchestrator_run_id"):
-        tags["driftgate.orchestrator_run_id"] = spec["orchestrator_run_id"]
+        tags[names["orchestrator_run_id"]] = spec["orchestrator_run_id"]
 
     run = mlflow.start_run(run_name=f"train-{spec['trigger']}", tags=tags)
     run_id = run.info.run_id
@@ -229,10 +231,10 @@ def main(spec_path: str) -> int:
     version_tags = dict(tags)
     version_tags.update(
         {
-            "driftgate.gate": gate,
-            "driftgate.best_model": best_name,
-            "driftgate.holdout_accuracy": f"{holdout.get('Accuracy', float('nan')):.6f}",
-            "driftgate.cv_accuracy": f"{cv.get('Accuracy', float('nan')):.6f}",
+            names["gate"]: gate,
+            names["best_model"]: best_name,
+            names["holdout_accuracy"]: f"{holdout.get('Accuracy', float('nan')):.6f}",
+            names["cv_accuracy"]: f"{cv.get('Accuracy', float('nan')):.6f}",
         }
     )
     check_cancelled()

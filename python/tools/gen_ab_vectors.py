@@ -84,7 +84,7 @@ def wilson_cases() -> list[dict[str, float]]:
 
 
 def bern_var(s: int, n: int) -> float:
-    """p(1-p), floored at the variance with one outcome flipped (same convention as src/ab/msprt.ts)."""
+    """p(1-p), floored at the variance with one outcome flipped (same convention as src/stats/msprt.ts)."""
     p = s / n
     return max(p * (1 - p), (n - 1) / n**2)
 

@@ -2,8 +2,8 @@
  * `ab evaluate --apply`: act on a decision through the registry transitions (journalled, idempotent)
  * and reset the split. `continue` changes nothing.
  */
-import { promote, reject, type PromotionDeps } from '../registry/promotion.js';
-import type { AbEvaluation, AppliedResult } from './evaluate.js';
+import { promote, reject, type PromotionDeps } from '../registry/index.js';
+import type { AbEvaluation, AppliedResult } from './evaluation.js';
 
 export async function applyDecision(deps: PromotionDeps, evaluation: AbEvaluation): Promise<AppliedResult> {
   const staging = evaluation.variants.B.version;

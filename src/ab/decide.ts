@@ -6,10 +6,10 @@
  */
 
 import { InputError, describe } from '../errors.js';
-import { wilsonInterval, type ProportionInterval } from './interval.js';
+import { wilsonInterval, type ProportionInterval } from '../stats/wilson-interval.js';
 import { AB_DEFAULTS } from '../config/config-schema.js';
 import type { Config } from '../config/index.js';
-import { msprtPath, type MsprtPathOptions, type MsprtPathPoint, type TwoArmCounts } from './msprt.js';
+import { msprtPath, type MsprtPathOptions, type MsprtPathPoint, type TwoArmCounts } from '../stats/msprt.js';
 import { sampleRatioMismatch, type SrmResult } from './srm.js';
 
 export type AbMode = 'superiority' | 'non-inferiority';

@@ -8,7 +8,7 @@
 import { scanLog, type LogEntry, type LogSchema, type LogSet, type ScanReport, type Variant } from '../prediction-log/index.js';
 import { ValueCountQuantiles } from '../stats/quantile.js';
 import type { ArmCounts } from './decide.js';
-import type { TwoArmCounts } from './msprt.js';
+import type { TwoArmCounts } from '../stats/msprt.js';
 
 export interface ExperimentVersions {
   /** Version behind `prod`, served as variant A. */

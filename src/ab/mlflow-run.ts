@@ -5,19 +5,10 @@
  */
 import type { Config } from '../config/index.js';
 import type { Metric, MlflowClient, Run } from '../registry/client.js';
-import type { AbEvaluation } from './evaluate.js';
+import { RUN_TAGS } from '../registry/vocabulary.js';
+import type { AbEvaluation } from './evaluation.js';
 import type { ReportFiles } from './report-json.js';
 
-export const RUN_TAGS = {
-  kind: 'driftgate.kind',
-  decision: 'driftgate.decision',
-  prodVersion: 'driftgate.prod_version',
-  stagingVersion: 'driftgate.staging_version',
-  reportId: 'driftgate.report_id',
-  applied: 'driftgate.applied',
-  /** MLflow shows this tag as the run's description. */
-  note: 'mlflow.note.content',
-} as const;
 
 export const ARTIFACT_DIR = 'ab_report';
 

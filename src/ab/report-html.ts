@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { escapeHtml, htmlPage, niceCeiling, svgChart } from '../report/html.js';
 import { formatP } from './decide.js';
-import type { AbEvaluation, Interval, PathPoint, VariantReport } from './evaluate.js';
+import type { AbEvaluation, Interval, PathPoint, VariantReport } from './evaluation.js';
 
 const COLORS = { A: '#4c72b0', B: '#dd8452', promote: '#2e7d32', reject: '#c62828', continue: '#6d6d6d', alpha: '#8e24aa', grid: '#e0e0e0' } as const;
 

@@ -4,10 +4,10 @@
  */
 import type { Config } from '../config/index.js';
 import { writeSplit } from '../config/write-split.js';
-import { MlflowClient, type Run } from '../registry/client.js';
-import { recover, registryState, type PromotionDeps } from '../registry/promotion.js';
+import { connectRegistry, recover, registryState, type MlflowClient, type PromotionDeps, type Run } from '../registry/index.js';
 import { applyDecision } from './apply.js';
-import { evaluateLog, type AbEvaluation } from './evaluate.js';
+import { evaluateLog } from './evaluate.js';
+import type { AbEvaluation } from './evaluation.js';
 import { finishEvaluationRun, openEvaluationRun } from './mlflow-run.js';
 import path from 'node:path';
 import { reportId, writeReportDir } from '../report/index.js';
@@ -33,8 +33,8 @@ function writeReport(config: Config, evaluation: AbEvaluation): ReportFiles {
 
 export async function runEvaluation(config: Config, options: RunEvaluationOptions): Promise<AbEvaluation> {
   const { log } = options;
-  const client = options.client ?? new MlflowClient(config.mlflow.tracking_uri);
-  await client.ping();
+  const client = options.client ?? (await connectRegistry(config));
+  if (options.client) await client.ping();
   let splitReset = false;
   const reset = options.resetSplit ?? ((): void => writeSplit(config.source.file, 0));
   const deps: PromotionDeps = {

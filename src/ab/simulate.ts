@@ -6,7 +6,7 @@
 
 import { InputError, describe } from '../errors.js';
 import { decide, msprtOptionsFor, type AbDecisionKind, type DecisionConfig } from './decide.js';
-import { MSPRT_START, msprtStep } from './msprt.js';
+import { MSPRT_START, msprtStep } from '../stats/msprt.js';
 
 /** Uniform numbers in [0, 1). */
 export type Random = () => number;

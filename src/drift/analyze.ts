@@ -5,8 +5,9 @@
  */
 
 import { decideDataset, decideFeature, type DatasetVerdict, type DriftPolicy } from './decide.js';
+import { mean, standardDeviation } from 'simple-statistics';
 import { quantileSorted } from '../stats/quantile.js';
-import { ksTwoSample, type KsMethod } from './ks.js';
+import { ksTwoSample, type KsMethod } from '../stats/ks.js';
 import { categoricalChiSquare, psiCategorical, psiNumeric, type CategoryCounts, type PsiBinKind, type PsiBinning } from './psi.js';
 
 export type ValueCounts = ReadonlyMap<string, number>;
@@ -161,13 +162,14 @@ export function categoryCounts(reference: ValueCounts, current: ValueCounts): Ca
   };
 }
 
-/** Mean, population standard deviation and quartile points of a sorted, non-empty sample. */
+/**
+ * Mean, standard deviation and quartile points of a sorted, non-empty sample. The mean and the
+ * population standard deviation (numpy's default, ddof=0) are simple-statistics' (compensated sums);
+ * the median is the one quantile (src/stats/quantile.ts), numpy's linear, which simple-statistics'
+ * quantileSorted is not.
+ */
 export function summarize(sorted: Float64Array): ColumnSummary {
-  const n = sorted.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
-  const mean = sum / n;
-  let squares = 0;
-  for (let i = 0; i < n; i++) squares += (sorted[i]! - mean) ** 2;
-  return { n, mean, std: Math.sqrt(squares / n), min: sorted[0]!, median: quantileSorted(sorted, 0.5), max: sorted[n - 1]! };
+  // simple-statistics reads any array-like by index; its types only say number[].
+  const values = sorted as unknown as number[];
+  return { n: sorted.length, mean: mean(values), std: standardDeviation(values), min: sorted[0]!, median: quantileSorted(sorted, 0.5), max: sorted[sorted.length - 1]! };
 }

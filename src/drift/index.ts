@@ -12,24 +12,9 @@ export {
   histogram,
   histogramSorted,
   linspace,
-  lowerBound,
-  prepareSample,
   quantileEdges,
-  requireSortedFinite,
-  sortedCopy,
   sturgesEdges,
-  upperBound,
 } from './histogram.js';
-export {
-  asymptoticPValue,
-  exactTwoSided,
-  ksStatistic,
-  ksTwoSample,
-  type ExactResult,
-  type KsMethod,
-  type KsOptions,
-  type KsResult,
-} from './ks.js';
 export {
   categoricalChiSquare,
   countCategories,

@@ -7,7 +7,8 @@
 
 import { InputError } from '../errors.js';
 import { chiSquareTest, type ChiSquareTestResult } from '../stats/chi-square.js';
-import { histogramSorted, prepareSample, quantileEdges, sturgesEdges } from './histogram.js';
+import { prepareSample } from '../stats/sorted-sample.js';
+import { histogramSorted, quantileEdges, sturgesEdges } from './histogram.js';
 
 /** Evidently bins a numeric feature only above this many distinct reference values. */
 export const MAX_VALUE_BINS = 20;

@@ -1,27 +1,33 @@
-/** Alias moves. The registry is the only truth about which version is prod and which is staging. */
+/**
+ * What the registry says about the aliases, and the alias move after a training. The registry is the
+ * only truth about which version is prod and which is staging.
+ */
 import type { Config } from '../config/index.js';
 import type { MlflowClient } from './client.js';
+import { JOURNAL_TAG, previousAlias } from './vocabulary.js';
+import type { Transition } from './promotion.js';
 
-export const TAGS = {
-  gate: 'driftgate.gate',
-  orchestratorRunId: 'driftgate.orchestrator_run_id',
-  trigger: 'driftgate.trigger',
-  dataDigest: 'driftgate.data_digest',
-  driftReport: 'driftgate.drift_report',
-  holdoutAccuracy: 'driftgate.holdout_accuracy',
-  decision: 'driftgate.decision',
-  previousProd: 'driftgate.previous_prod',
-} as const;
-
-export interface AliasState {
+export interface RegistryState {
   prod: string | null;
   staging: string | null;
+  previous: string | null;
+  /** A transition an interrupted command started (the journal tag), or null. */
+  journal: Transition | null;
 }
 
-export async function aliasState(client: MlflowClient, config: Config): Promise<AliasState> {
+export async function registryState(client: Pick<MlflowClient, 'getRegisteredModel'>, config: Config): Promise<RegistryState> {
   const model = await client.getRegisteredModel(config.mlflow.model_name);
-  const find = (alias: string): string | null => model?.aliases?.find((a) => a.alias === alias)?.version ?? null;
-  return { prod: find(config.mlflow.prod_alias), staging: find(config.mlflow.staging_alias) };
+  const alias = (name: string): string | null => model?.aliases?.find((a) => a.alias === name)?.version ?? null;
+  const text = model?.tags?.find((t) => t.key === JOURNAL_TAG)?.value;
+  let journal: Transition | null = null;
+  if (text) {
+    try {
+      journal = JSON.parse(text) as Transition;
+    } catch {
+      journal = null;
+    }
+  }
+  return { prod: alias(config.mlflow.prod_alias), staging: alias(config.mlflow.staging_alias), previous: alias(previousAlias(config)), journal };
 }
 
 /**
@@ -35,7 +41,7 @@ export async function assignNewVersion(
   gate: string,
 ): Promise<string | null> {
   if (gate !== 'passed') return null;
-  const state = await aliasState(client, config);
+  const state = await registryState(client, config);
   if (state.prod === null) {
     await client.setAlias(config.mlflow.model_name, config.mlflow.prod_alias, version);
     return config.mlflow.prod_alias;

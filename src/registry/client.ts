@@ -1,4 +1,5 @@
 /** A typed client for the parts of MLflow's REST API that Driftgate uses (registry, runs, experiments). */
+import type { Config } from '../config/index.js';
 import { DriftgateError } from '../errors.js';
 
 export interface ModelVersion {
@@ -289,4 +290,11 @@ function unreachable(uri: string, error: unknown): DriftgateError {
 
 export function versionTag(version: ModelVersion, key: string): string | undefined {
   return version.tags?.find((t) => t.key === key)?.value;
+}
+
+/** The configured tracking server, checked to answer before anything else is asked of it. */
+export async function connectRegistry(config: Pick<Config, 'mlflow'>): Promise<MlflowClient> {
+  const client = new MlflowClient(config.mlflow.tracking_uri);
+  await client.ping();
+  return client;
 }

@@ -7,21 +7,9 @@
  */
 import type { Config } from '../config/index.js';
 import { DriftgateError, InputError } from '../errors.js';
-import { TAGS } from './aliases.js';
+import { registryState, type RegistryState } from './aliases.js';
 import { type MlflowClient, type ModelVersion, versionTag } from './client.js';
-
-/** Tag on the registered model holding the transition in progress (JSON). */
-export const JOURNAL_TAG = 'driftgate.transition';
-
-export const DECISION_TAGS = {
-  reason: 'driftgate.decision_reason',
-  runId: 'driftgate.decision_run_id',
-  replacedBy: 'driftgate.replaced_by',
-  rolledBackTo: 'driftgate.rolled_back_to',
-} as const;
-
-/** Values of the `driftgate.decision` version tag. */
-export type DecisionTag = 'promoted' | 'manual-promote' | 'rejected' | 'replaced' | 'rolled-back' | 'restored';
+import { JOURNAL_TAG, previousAlias, VERSION_TAGS, type DecisionTag } from './vocabulary.js';
 
 export interface Transition {
   kind: 'promote' | 'reject' | 'rollback';
@@ -65,33 +53,6 @@ export interface TransitionResult {
   message: string;
 }
 
-export interface RegistryState {
-  prod: string | null;
-  staging: string | null;
-  previous: string | null;
-  journal: Transition | null;
-}
-
-/** The alias that keeps the replaced prod findable: `previous_<prod alias>` (previous_prod by default). */
-export function previousAlias(config: Config): string {
-  return `previous_${config.mlflow.prod_alias}`;
-}
-
-export async function registryState(client: RegistryClient, config: Config): Promise<RegistryState> {
-  const model = await client.getRegisteredModel(config.mlflow.model_name);
-  const alias = (name: string): string | null => model?.aliases?.find((a) => a.alias === name)?.version ?? null;
-  const text = model?.tags?.find((t) => t.key === JOURNAL_TAG)?.value;
-  let journal: Transition | null = null;
-  if (text) {
-    try {
-      journal = JSON.parse(text) as Transition;
-    } catch {
-      journal = null;
-    }
-  }
-  return { prod: alias(config.mlflow.prod_alias), staging: alias(config.mlflow.staging_alias), previous: alias(previousAlias(config)), journal };
-}
-
 // MLflow caps tag values at 5000 characters.
 function tagValue(text: string): string {
   return text.length > 4000 ? `${text.slice(0, 3997)}...` : text;
@@ -106,13 +67,13 @@ async function execute(deps: PromotionDeps, t: Transition): Promise<string[]> {
   const steps: string[] = [];
   const tagDecision = async (version: string, decision: DecisionTag, extra: Record<string, string> = {}): Promise<void> => {
     const tags: Record<string, string> = {
-      [TAGS.decision]: decision,
-      [DECISION_TAGS.reason]: tagValue(t.reason),
-      ...(t.runId ? { [DECISION_TAGS.runId]: t.runId } : {}),
+      [VERSION_TAGS.decision]: decision,
+      [VERSION_TAGS.decisionReason]: tagValue(t.reason),
+      ...(t.runId ? { [VERSION_TAGS.decisionRunId]: t.runId } : {}),
       ...extra,
     };
     for (const [key, value] of Object.entries(tags)) await client.setVersionTag(name, version, key, value);
-    steps.push(`version ${version} tagged ${TAGS.decision}=${decision}`);
+    steps.push(`version ${version} tagged ${VERSION_TAGS.decision}=${decision}`);
   };
   const endStaging = async (): Promise<void> => {
     deps.resetSplit();
@@ -126,20 +87,20 @@ async function execute(deps: PromotionDeps, t: Transition): Promise<string[]> {
   };
 
   if (t.kind === 'promote') {
-    await tagDecision(t.version, t.decision, t.replaced ? { [TAGS.previousProd]: t.replaced } : {});
+    await tagDecision(t.version, t.decision, t.replaced ? { [VERSION_TAGS.previousProd]: t.replaced } : {});
     await client.setAlias(name, prodAlias, t.version);
     steps.push(`alias ${prodAlias} -> version ${t.version}${t.replaced ? ` (was ${t.replaced})` : ''}`);
     if (t.replaced) {
       await client.setAlias(name, previousAlias(config), t.replaced);
       steps.push(`alias ${previousAlias(config)} -> version ${t.replaced}`);
-      await tagDecision(t.replaced, 'replaced', { [DECISION_TAGS.replacedBy]: t.version });
+      await tagDecision(t.replaced, 'replaced', { [VERSION_TAGS.replacedBy]: t.version });
     }
     if (t.fromStaging) await endStaging();
   } else if (t.kind === 'reject') {
     await tagDecision(t.version, 'rejected');
     await endStaging();
   } else {
-    if (t.replaced) await tagDecision(t.replaced, 'rolled-back', { [DECISION_TAGS.rolledBackTo]: t.version });
+    if (t.replaced) await tagDecision(t.replaced, 'rolled-back', { [VERSION_TAGS.rolledBackTo]: t.version });
     await tagDecision(t.version, 'restored');
     await client.setAlias(name, prodAlias, t.version);
     steps.push(`alias ${prodAlias} -> version ${t.version}${t.replaced ? ` (was ${t.replaced})` : ''}`);
@@ -277,22 +238,22 @@ export async function rollback(deps: PromotionDeps, options: { from?: string; re
   if (state.prod === null) throw new InputError(`nothing to roll back: ${name} has no ${prodAlias} version`, { code: 'NOT_FOUND' });
   if (options.from !== undefined && options.from !== state.prod) {
     const undone = await requireVersion(client, config, options.from);
-    if (versionTag(undone, TAGS.decision) === 'rolled-back' && versionTag(undone, DECISION_TAGS.rolledBackTo) === state.prod) {
+    if (versionTag(undone, VERSION_TAGS.decision) === 'rolled-back' && versionTag(undone, VERSION_TAGS.rolledBackTo) === state.prod) {
       return { transition: null, steps: recovered.steps, recovered: recovered.transition, message: `version ${options.from} was already rolled back to ${state.prod}; nothing to do` };
     }
     throw new InputError(`--from ${options.from}: expected the current ${prodAlias} version, got ${prodAlias} = ${state.prod}`);
   }
   const current = await requireVersion(client, config, state.prod);
-  const target = state.previous ?? versionTag(current, TAGS.previousProd) ?? null;
+  const target = state.previous ?? versionTag(current, VERSION_TAGS.previousProd) ?? null;
   if (target === null || target === state.prod) {
     throw new InputError(
-      `nothing to roll back to: ${prodAlias} version ${state.prod} has no previous prod (no alias ${previousAlias(config)}, no tag ${TAGS.previousProd})`,
+      `nothing to roll back to: ${prodAlias} version ${state.prod} has no previous prod (no alias ${previousAlias(config)}, no tag ${VERSION_TAGS.previousProd})`,
       { code: 'NOT_FOUND' },
     );
   }
   const restored = await client.getVersion(name, target);
   if (!restored) throw new DriftgateError('NOT_FOUND', `cannot roll back to version ${target}: it no longer exists in the registry`, { exitCode: 2 });
-  const older = versionTag(restored, TAGS.previousProd) ?? null;
+  const older = versionTag(restored, VERSION_TAGS.previousProd) ?? null;
   const t: Transition = {
     kind: 'rollback',
     version: target,

@@ -4,66 +4,17 @@
  * status from the contract; bad input is never a 500.
  */
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.js';
-import type { Variant } from './assign.js';
+import type { Variant } from '../prediction-log/index.js';
+import type { RouterContext, RouterDeps } from './context.js';
 import { RouterError } from './errors.js';
-import type { ModelBackend } from './model-set.js';
-import type { FeedbackRecord, PredictionRecord } from '../prediction-log/index.js';
-import type { LabelIndex } from './label-index.js';
-import type { RouterMetrics } from './metrics.js';
-import type { RequestIds } from './request-id.js';
 import { abRoutes } from './routes/ab.js';
 import { adminRoutes } from './routes/admin.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
 import { predictRoutes } from './routes/predict.js';
 import { explainSchemaFailure, type SchemaFailure } from './schemas.js';
-
-/** The config as the router sees it while running: live values, and the one write it makes. */
-export interface ConfigHolder {
-  readonly current: Config;
-  setSplit(split: number): Promise<Config>;
-}
-
-export interface Clock {
-  /** Epoch milliseconds, for log timestamps. */
-  now(): number;
-}
-
-/**
- * Where the router writes rows: the LogWriter in production, an array in tests. A promise settles
- * once the row is written (or rejects with LogWriteError when it cannot be).
- */
-export interface LogSink {
-  appendPrediction(record: PredictionRecord): Promise<void>;
-  appendFeedback(record: FeedbackRecord): Promise<void>;
-}
-
-export interface RouterDeps {
-  config: ConfigHolder;
-  models: ModelBackend;
-  log: LogSink;
-  /** Request ids that already carry a label (repeated feedback writes nothing). */
-  labels: LabelIndex;
-  /** Issues the signed request ids and verifies them on POST /feedback. */
-  requestIds: RequestIds;
-  metrics: RouterMetrics;
-  clock?: Clock;
-  /** Fastify's logger: options for pino, or false (tests). */
-  logger?: FastifyServerOptions['logger'];
-  /** Set `draining` when the process is stopping: new requests get 503 SHUTTING_DOWN. */
-  lifecycle?: { draining: boolean };
-  /** A problem with the predictions log (a failing disk), reported by /ready; null when healthy. */
-  logProblem?: () => string | null;
-}
-
-/** Everything the route plugins share. */
-export interface RouterContext extends Required<Omit<RouterDeps, 'logger' | 'logProblem'>> {
-  logProblem: () => string | null;
-  counts: Record<Variant, number>;
-  startedAt: number;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {

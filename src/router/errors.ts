@@ -3,6 +3,7 @@
  * (400, 401, 404, 413, 429, 503). The body is always {error: {code, message, field?}}.
  */
 import { DriftgateError } from '../errors.js';
+import type { LogWriteError } from '../prediction-log/index.js';
 
 export type RouterErrorCode =
   | 'INVALID_JSON'
@@ -56,3 +57,8 @@ export const errorBodySchema = {
   },
   required: ['error'],
 } as const;
+
+/** The 503 for a row the log could not take; the client retries (another replica). */
+export function logUnavailable(error: LogWriteError): RouterError {
+  return new RouterError(503, 'LOG_UNAVAILABLE', `the predictions log cannot be written (${error.errno}), so the request was not answered; retry (another instance)`, undefined, { cause: error });
+}

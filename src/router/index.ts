@@ -1,8 +1,11 @@
-export { buildApp, toRouterError, type Clock, type ConfigHolder, type LogSink, type RouterDeps } from './app.js';
+export { buildApp, toRouterError } from './app.js';
+export type { Clock, ConfigHolder, LogSink, RouterContext, RouterDeps } from './context.js';
 export { ASSIGNMENT_HASH_VERSION, assignmentBucket, assignVariant, type AssignmentRule, type Variant } from './assign.js';
 export { Batcher, type BatcherOptions } from './batcher.js';
 export { RouterError, type ErrorBody, type RouterErrorCode, type RouterStatus } from './errors.js';
-export { changedPaths, LIVE_KEYS, LiveConfig, type Logger } from './live-config.js';
+export { changedPaths, LIVE_KEYS, LiveConfig } from './live-config.js';
+export { createRouter, type Router, type RouterParts } from './create-router.js';
+export { RegistryPoller, type AliasRegistry, type RegistryStatus } from './registry-poller.js';
 export { RouterMetrics } from './metrics.js';
 export { ModelSet, type AliasKey, type ModelBackend, type ModelPool, type ModelStatus, type Readiness, type ServedPrediction } from './model-set.js';
 export { DEFAULT_LABEL_CAPACITY, LabelIndex } from './label-index.js';

@@ -5,6 +5,7 @@
  * too: it rewrites it atomically, keeping comments, and applies the result at once.
  */
 import { EventEmitter } from 'node:events';
+import type { Logger } from '../logger.js';
 import { readFile, stat } from 'node:fs/promises';
 import { parseConfig, type Config, type Env } from '../config/index.js';
 import { ConfigError } from '../errors.js';
@@ -14,11 +15,6 @@ import { RouterError } from './errors.js';
 /** Keys applied without a restart; every other change is reported and waits for one. */
 export const LIVE_KEYS = ['router.ab_split_b'] as const;
 
-export interface Logger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
 
 export interface LiveConfigEvents {
   change: [next: Config, previous: Config];

@@ -1,17 +1,17 @@
 /**
- * The models behind the aliases. Resolves `prod` and `staging` in the registry (on a poll and on
- * demand), loads a new version into the worker pool before the old one retires, and batches
- * predictions per alias. Every prediction names the version that actually answered it.
+ * The models behind the aliases. When the registry poller says which versions prod and staging
+ * are, a new version is loaded into the worker pool before the old one retires; predictions are
+ * batched per alias; every prediction names the version that actually answered it.
  */
 import type { Feature } from '../config/index.js';
+import type { Logger } from '../logger.js';
 import type { ModelVersion } from '../registry/index.js';
-import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from '../python/worker-pool.js';
 import { Batcher } from './batcher.js';
 import { RouterError } from './errors.js';
-import type { Logger } from './live-config.js';
+import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from './inference/index.js';
+import { ALIAS_KEYS, RegistryPoller, type AliasKey, type AliasRegistry, type RegistryStatus } from './registry-poller.js';
 
-export type AliasKey = 'prod' | 'staging';
-export const ALIAS_KEYS: readonly AliasKey[] = ['prod', 'staging'];
+export { ALIAS_KEYS, type AliasKey } from './registry-poller.js';
 
 /** What the model set needs from the worker pool (the real WorkerPool, or a stub in tests). */
 export interface ModelPool {
@@ -23,10 +23,6 @@ export interface ModelPool {
   hasIdle(key: string): boolean;
   onIdle(listener: () => void): void;
   info(): WorkerInfo[];
-}
-
-export interface AliasRegistry {
-  getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null>;
 }
 
 export interface ServedPrediction extends RowPrediction {
@@ -46,14 +42,6 @@ export interface AliasStatus {
   resolved: string | null;
   state: AliasState;
   error: string | null;
-}
-
-export interface RegistryStatus {
-  ok: boolean;
-  uri: string;
-  error: string | null;
-  last_success: string | null;
-  last_check: string | null;
 }
 
 export interface ModelStatus {
@@ -116,14 +104,21 @@ export class ModelSet implements ModelBackend {
     staging: { serving: null, resolved: null, loading: null, error: null, failedVersion: null, retryAt: 0 },
   };
   private readonly batchers: Record<AliasKey, Batcher<Row, ServedPrediction>>;
-  private readonly registryState = { ok: false, answered: false, error: null as string | null, lastSuccess: null as number | null, lastCheck: null as number | null };
-  private refreshing: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly poller: RegistryPoller;
   private logger: Logger | null = null;
   private readonly now: () => number;
 
   constructor(private readonly options: ModelSetOptions) {
     this.now = options.now ?? Date.now;
+    this.poller = new RegistryPoller({
+      registry: options.registry,
+      registryUri: options.registryUri,
+      modelName: options.modelName,
+      aliases: options.aliases,
+      pollMs: options.pollMs,
+      now: this.now,
+      onResolved: (versions) => Promise.all(ALIAS_KEYS.map((key) => this.apply(key, versions[key]))).then(() => undefined),
+    });
     const batcher = (alias: AliasKey) =>
       new Batcher<Row, ServedPrediction>({
         ...options.batch,
@@ -148,14 +143,11 @@ export class ModelSet implements ModelBackend {
   /** First resolution now, then a poll every pollMs. */
   start(logger: Logger): void {
     this.logger = logger;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.options.pollMs);
-    this.timer.unref();
+    this.poller.start(logger);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.poller.stop();
   }
 
   servable(alias: AliasKey): boolean {
@@ -168,40 +160,13 @@ export class ModelSet implements ModelBackend {
 
   async reload(): Promise<ModelStatus> {
     for (const key of ALIAS_KEYS) this.slots[key].retryAt = 0;
-    await this.refresh();
+    await this.poller.refresh();
     return this.status();
   }
 
-  /** One resolution at a time; a call made during one runs after it, so it sees fresh aliases. */
+  /** Resolve the aliases now (tests, admin reload); resolves when the resulting loads are done. */
   refresh(): Promise<void> {
-    // A failure is logged and never poisons the chain: the next poll runs regardless.
-    this.refreshing = this.refreshing.then(() =>
-      this.resolveAndApply().catch((error: Error) => this.logger?.error({ event: 'refresh_failed', err: error.message }, `resolving the aliases failed: ${error.message}`)),
-    );
-    return this.refreshing;
-  }
-
-  private async resolveAndApply(): Promise<void> {
-    const { registry, modelName, aliases } = this.options;
-    this.registryState.lastCheck = this.now();
-    let versions: (ModelVersion | null)[];
-    try {
-      versions = await Promise.all(ALIAS_KEYS.map((key) => registry.getVersionByAlias(modelName, aliases[key])));
-    } catch (error) {
-      const message = (error as Error).message;
-      if (this.registryState.ok || !this.registryState.answered || this.registryState.error !== message) {
-        this.logger?.warn({ event: 'registry_unreachable', err: message }, `model registry unreachable; the loaded models keep serving: ${message}`);
-      }
-      this.registryState.ok = false;
-      this.registryState.error = message;
-      return;
-    }
-    if (!this.registryState.ok && this.registryState.answered) this.logger?.info({ event: 'registry_back' }, 'model registry reachable again');
-    this.registryState.ok = true;
-    this.registryState.answered = true;
-    this.registryState.error = null;
-    this.registryState.lastSuccess = this.now();
-    await Promise.all(ALIAS_KEYS.map((key, i) => this.apply(key, versions[i] ?? null)));
+    return this.poller.refresh();
   }
 
   private spec(version: string): ModelSpec {
@@ -320,8 +285,9 @@ export class ModelSet implements ModelBackend {
     const slot = this.slots[key];
     const aliasName = this.options.aliases[key];
     const name = this.options.modelName;
-    if (!this.registryState.answered) {
-      return `no ${aliasName} model is loaded: the model registry at ${this.options.registryUri} has not answered yet${this.registryState.error ? ` (${this.registryState.error})` : ''}`;
+    if (!this.poller.answered) {
+      const why = this.poller.unreachable;
+      return `no ${aliasName} model is loaded: the model registry at ${this.options.registryUri} has not answered yet${why ? ` (${why})` : ''}`;
     }
     if (slot.error) return `no ${aliasName} model is loaded: ${slot.error}`;
     if (slot.loading) return `no ${aliasName} model is loaded yet: version ${slot.loading} of ${name} is loading`;
@@ -332,7 +298,7 @@ export class ModelSet implements ModelBackend {
   private aliasStatus(key: AliasKey): AliasStatus {
     const slot = this.slots[key];
     let state: AliasState;
-    if (!this.registryState.answered && !slot.serving) state = 'unknown';
+    if (!this.poller.answered && !slot.serving) state = 'unknown';
     else if (slot.loading) state = 'loading';
     else if (slot.error) state = 'failed';
     else if (slot.serving) state = 'serving';
@@ -341,12 +307,10 @@ export class ModelSet implements ModelBackend {
   }
 
   status(): ModelStatus {
-    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-    const r = this.registryState;
     return {
       prod: this.aliasStatus('prod'),
       staging: this.aliasStatus('staging'),
-      registry: { ok: r.ok, uri: this.options.registryUri, error: r.error, last_success: iso(r.lastSuccess), last_check: iso(r.lastCheck) },
+      registry: this.poller.status(),
       workers: this.options.pool.info(),
     };
   }
@@ -370,7 +334,8 @@ export class ModelSet implements ModelBackend {
       reasons.push(this.unavailableReason('staging'));
     }
     const notes: string[] = [];
-    if (!this.registryState.ok && this.registryState.error) notes.push(`the model registry is unreachable (${this.registryState.error}); the loaded models keep serving`);
+    const unreachable = this.poller.unreachable;
+    if (unreachable) notes.push(`the model registry is unreachable (${unreachable}); the loaded models keep serving`);
     for (const key of ALIAS_KEYS) if (this.slots[key].error) notes.push(this.slots[key].error!);
     if (staging.error && !staging.serving) notes.push(`users assigned to B are served by ${this.options.aliases.prod} until ${this.options.aliases.staging} loads`);
     const up = this.options.pool.info().filter((w) => w.state === 'ready').length;

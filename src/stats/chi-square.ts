@@ -5,6 +5,7 @@
  */
 
 import { InputError, describe } from '../errors.js';
+import { continuedFraction } from './continued-fraction.js';
 
 const LN_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 const EPS = Number.EPSILON;
@@ -89,26 +90,11 @@ function lowerSeries(a: number, x: number): number {
   throw new InputError(`incomplete gamma series did not converge: expected convergence, got a = ${a}, x = ${x}`);
 }
 
-/** Upper regularized gamma by the Legendre continued fraction (modified Lentz); x ≥ a + 1. */
+/** Upper regularized gamma by the Legendre continued fraction; x ≥ a + 1. */
 function upperContinuedFraction(a: number, x: number): number {
-  const tiny = 1e-300;
-  let b = x + 1 - a;
-  let c = 1 / tiny;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < MAX_ITERATIONS; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const delta = d * c;
-    h *= delta;
-    if (Math.abs(delta - 1) <= EPS) return h * gammaPrefix(a, x);
-  }
-  throw new InputError(`incomplete gamma continued fraction did not converge: expected convergence, got a = ${a}, x = ${x}`);
+  // Γ(a, x) e^x x^-a = 1/(x + 1 − a − 1·(1 − a)/(x + 3 − a − 2·(2 − a)/(x + 5 − a − …)))
+  const fraction = continuedFraction(x + 1 - a, (i) => [-i * (i - a), x + 1 - a + 2 * i], EPS, `incomplete gamma (a = ${a}, x = ${x})`, MAX_ITERATIONS);
+  return gammaPrefix(a, x) / fraction;
 }
 
 /** Regularized upper incomplete gamma Q(a, x) = Γ(a, x)/Γ(a) for a > 0, x ≥ 0. */

@@ -3,6 +3,7 @@
  * ulps, tails included (sf(37) ≈ 5.7e-300 keeps its relative precision).
  */
 
+import { continuedFraction } from './continued-fraction.js';
 import { InputError, describe } from '../errors.js';
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -37,21 +38,7 @@ function centralSeries(z: number): number {
 
 /** Mills ratio (1 − Φ(z)) / φ(z) for z ≥ SERIES_LIMIT, by Laplace's continued fraction z + 1/(z + 2/(z + …)). */
 function millsRatio(z: number): number {
-  const tiny = 1e-300;
-  let f = z;
-  let c = z;
-  let d = 0;
-  for (let k = 1; k < 10_000; k++) {
-    d = z + k * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = z + k / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) <= EPS) return 1 / f;
-  }
-  throw new InputError(`normal tail continued fraction did not converge: expected convergence, got z = ${z}`);
+  return 1 / continuedFraction(z, (k) => [k, z], EPS, `normal tail (z = ${z})`);
 }
 
 /** Upper tail for z ≥ 0, to full relative precision. */

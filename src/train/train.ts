@@ -10,8 +10,7 @@ import { ChildProcessError, DriftgateError } from '../errors.js';
 import { runChild } from '../process/run.js';
 import { PROJECT_ROOT } from '../project.js';
 import { ENVIRONMENTS, ensurePythonEnv } from '../python/bootstrap.js';
-import { assignNewVersion, TAGS } from '../registry/aliases.js';
-import { MlflowClient, versionTag, type ModelVersion } from '../registry/client.js';
+import { assignNewVersion, connectRegistry, TRAINING_TAGS, VERSION_TAGS, versionTag, type MlflowClient, type ModelVersion } from '../registry/index.js';
 import { checkTrainingData } from './training-data.js';
 
 export type Trigger = 'drift' | 'manual' | 'schedule';
@@ -48,7 +47,7 @@ function modelRequirements(): string[] {
 
 async function findRetriedVersion(client: MlflowClient, config: Config, runId: string): Promise<ModelVersion | null> {
   const versions = await client.searchVersions(config.mlflow.model_name).catch(() => []);
-  return versions.find((v) => versionTag(v, TAGS.orchestratorRunId) === runId) ?? null;
+  return versions.find((v) => versionTag(v, VERSION_TAGS.orchestratorRunId) === runId) ?? null;
 }
 
 async function resultOfVersion(client: MlflowClient, config: Config, version: ModelVersion, log: (line: string) => void): Promise<TrainResult> {
@@ -58,14 +57,14 @@ async function resultOfVersion(client: MlflowClient, config: Config, version: Mo
     if (key.startsWith('cv_')) metrics.cv[key.slice(3)] = value;
     if (key.startsWith('holdout_')) metrics.holdout[key.slice(8)] = value;
   }
-  const gate = versionTag(version, TAGS.gate) ?? 'passed';
+  const gate = versionTag(version, VERSION_TAGS.gate) ?? 'passed';
   const alias = await assignNewVersion(client, config, version.version, gate);
   log(`[train] version ${version.version} was already registered for this orchestrator run; not training again`);
   return {
     run_id: version.run_id ?? '',
     model_name: config.mlflow.model_name,
     version: version.version,
-    best_model: versionTag(version, 'driftgate.best_model') ?? '',
+    best_model: versionTag(version, VERSION_TAGS.bestModel) ?? '',
     metrics,
     alias,
     gate,
@@ -75,8 +74,7 @@ async function resultOfVersion(client: MlflowClient, config: Config, version: Mo
 
 export async function train(config: Config, options: TrainOptions): Promise<TrainResult> {
   const { log } = options;
-  const client = new MlflowClient(config.mlflow.tracking_uri);
-  await client.ping();
+  const client = await connectRegistry(config);
   const sources = await checkTrainingData(config, log);
 
   if (options.orchestratorRunId) {
@@ -109,6 +107,7 @@ export async function train(config: Config, options: TrainOptions): Promise<Trai
       drift_report_dir: options.driftReportDir ?? null,
       drift_report_id: options.driftReportDir ? path.basename(options.driftReportDir) : null,
       pip_requirements: modelRequirements(),
+      tags: TRAINING_TAGS,
     }),
   );
   let runId: string | null = null;

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { MlflowClient } from '../../src/registry/client.js';
@@ -267,11 +268,16 @@ describe('through the router: it serves the test, and follows the decision', () 
       log: { malformed_rows: 0, orphan_feedback: 0 },
       applied: { action: 'promoted' },
     });
-    // The experiment starts with B's first request: the few A requests logged before it are left out.
+    // The experiment starts with B's first logged request: the A requests logged before it are left out.
+    const logged = (parse(readFileSync(path.join(mlflow.dir, 'router-predictions.csv'), 'utf8'), { columns: true }) as { event: string; variant: string }[]).filter(
+      (row) => row.event === 'prediction',
+    );
+    const beforeB = logged.findIndex((row) => row.variant === 'B');
+    expect(logged.length).toBe(answers.length);
     const A = (result.json.variants as { A: { requests: number; labeled: number } }).A;
-    expect(A.requests).toBe(A.labeled);
-    expect(byVariant.A.length - A.requests).toBeGreaterThanOrEqual(0);
-    expect(byVariant.A.length - A.requests).toBeLessThan(10);
+    expect(A.requests).toBe(byVariant.A.length - beforeB);
+    expect(A.labeled).toBe(A.requests);
+    expect((result.json.log as { excluded_predictions: number }).excluded_predictions).toBe(beforeB);
     expect(split(configFile)).toBe(0);
 
     // The router follows the registry (polled every second) and the YAML split (watched).

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decisionConfig, evaluateAb, type ArmCounts } from '../../src/ab/decide.js';
-import { evaluateLog, type EvaluationContext } from '../../src/ab/evaluate.js';
+import { evaluateLog } from '../../src/ab/evaluate.js';
+import type { EvaluationContext } from '../../src/ab/evaluation.js';
 import { checkpointsOf } from '../../src/ab/experiment.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';

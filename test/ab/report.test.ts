@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateLog, type AbEvaluation, type EvaluationContext } from '../../src/ab/evaluate.js';
+import { evaluateLog } from '../../src/ab/evaluate.js';
+import type { AbEvaluation, EvaluationContext } from '../../src/ab/evaluation.js';
 import { renderReportHtml } from '../../src/ab/report-html.js';
 import { reportFiles } from '../../src/ab/report-json.js';
 import { escapeHtml } from '../../src/report/html.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DagRunReport } from '../../src/airflow/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { PROJECT_ROOT } from '../../src/project.js';
-import { aliasState } from '../../src/registry/aliases.js';
+import { registryState } from '../../src/registry/aliases.js';
 import { MlflowClient, versionTag } from '../../src/registry/client.js';
 import { simulatedRows, writeLog } from '../helpers/ab-log.js';
 import { lastJson, runCli } from '../helpers/cli.js';
@@ -100,7 +100,7 @@ describe('generated DAGs under airflow dags test', () => {
     expect(report.xcom.start_ab).toMatchObject({ started: true, ab_split_b: 0.5 });
 
     expect(await versions()).toEqual(['1', '2']);
-    expect(await aliasState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2' });
+    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
     const version = await client.getVersion(MODEL, '2');
     expect(version && versionTag(version, 'driftgate.orchestrator_run_id')).toBe(report.run_id);
     expect(version && versionTag(version, 'driftgate.trigger')).toBe('drift');
@@ -117,7 +117,7 @@ describe('generated DAGs under airflow dags test', () => {
     expect(report.xcom.check_drift).toMatchObject({ drift_detected: false });
     expect(report.xcom.retrain).toBeUndefined();
     expect(await versions()).toEqual(['1', '2']);
-    expect(await aliasState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2' });
+    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
   }, 30 * MINUTES);
 
   it('A/B, a log where B is clearly better: promotes staging to prod', async () => {
@@ -127,7 +127,7 @@ describe('generated DAGs under airflow dags test', () => {
     expect(report.state).toBe('success');
     expect(states(report)).toEqual({ ab_evaluate: 'success', branch_on_decision: 'success', promoted: 'success', rejected: 'skipped', wait_for_data: 'skipped' });
     expect(report.xcom.ab_evaluate).toMatchObject({ decision: 'promote' });
-    expect(await aliasState(client, loadConfig(configFile, {}))).toEqual({ prod: '2', staging: null });
+    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '2', staging: null, previous: '1', journal: null });
     expect(loadConfig(configFile, {}).router.ab_split_b).toBe(0);
   }, 30 * MINUTES);
 

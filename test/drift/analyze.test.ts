@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeDrift, categoryCounts, summarize, type AnalyzeSettings } from '../../src/drift/analyze.js';
-import { ksTwoSample } from '../../src/drift/ks.js';
+import { ksTwoSample } from '../../src/stats/ks.js';
 import { categoricalChiSquare, countCategories, psiCategorical, psiNumeric } from '../../src/drift/psi.js';
 
 const settings: AnalyzeSettings = { psiThreshold: 0.2, ksAlpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantileBins: 10 };

@@ -9,11 +9,11 @@ import {
   histogramSorted,
   linspace,
   quantileEdges,
-  sortedCopy,
   sturgesEdges,
 } from '../../src/drift/histogram.js';
 import { categoricalChiSquare, countCategories, fillZeroShares, psiCategorical, psiFromShares, psiNumeric } from '../../src/drift/psi.js';
 import { quantileSorted, ValueCountQuantiles } from '../../src/stats/quantile.js';
+import { sortedCopy } from '../../src/stats/sorted-sample.js';
 
 /** JSON has no infinities: the generator writes them as strings. */
 type Num = number | 'Infinity' | '-Infinity';

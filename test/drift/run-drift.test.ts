@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { InputError, UsageError } from '../../src/errors.js';
-import { ksTwoSample } from '../../src/drift/ks.js';
+import { ksTwoSample } from '../../src/stats/ks.js';
 import { psiNumeric } from '../../src/drift/psi.js';
 import { runDrift, type DriftRunOptions } from '../../src/drift/run-drift.js';
 import type { DriftReport, DriftResult } from '../../src/drift/report-json.js';

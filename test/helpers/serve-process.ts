@@ -36,33 +36,9 @@ export function startRouter(configFile: string, port: number, env: Record<string
   };
 }
 
-export interface ReadyBody {
-  status: string;
-  reasons: string[];
-  models: Record<'prod' | 'staging', { version: string | null; state: string }>;
-  workers: { slot: number; pid: number | null; state: string; models: string[] }[];
-}
-
 export async function getJson<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   return { status: response.status, body: (await response.json()) as T };
-}
-
-/** Wait until GET /ready answers 200 and `accept` likes the body. */
-export async function waitReady(url: string, timeoutMs: number, accept: (body: ReadyBody) => boolean = () => true): Promise<ReadyBody> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const { status, body } = await getJson<ReadyBody>(`${url}/ready`);
-      if (status === 200 && accept(body)) return body;
-      last = JSON.stringify(body);
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(250);
-  }
-  throw new Error(`${url} was not ready within ${timeoutMs} ms; last /ready: ${last}`);
 }
 
 /** Iris feature rows, cycled through by the load generator so every class shows up. */

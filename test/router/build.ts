@@ -1,10 +1,10 @@
 /** An app over stub models and a real config file, for app.inject() tests. */
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { buildApp } from '../../src/router/app.js';
-import { LiveConfig } from '../../src/router/live-config.js';
+import { createRouter } from '../../src/router/create-router.js';
+import type { LiveConfig } from '../../src/router/live-config.js';
 import { RouterMetrics } from '../../src/router/metrics.js';
-import { ModelSet } from '../../src/router/model-set.js';
+import type { ModelSet } from '../../src/router/model-set.js';
 import { LabelIndex } from '../../src/router/label-index.js';
 import { RequestIds } from '../../src/router/request-id.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
@@ -53,42 +53,29 @@ export async function testRouter(
   options: { patch?: Record<string, unknown>; aliases?: Record<string, string>; env?: Record<string, string>; load?: boolean } = {},
 ): Promise<TestRouter> {
   const dir = tempDir('driftgate-router-');
-  const configFile = writeConfig(dir, options.patch ?? {});
+  const patch = options.patch ?? {};
+  // The stub registry's address, as messages name it.
+  const configFile = writeConfig(dir, { ...patch, mlflow: { tracking_uri: 'http://registry.test', ...(patch.mlflow as object | undefined) } });
   const env = options.env ?? { DRIFTGATE_ADMIN_TOKEN: 'test-admin-token' };
   const initial: Config = loadConfig(configFile, env);
-  const config = new LiveConfig(initial, env);
   const pool = new StubPool();
   const registry = new StubRegistry();
   registry.aliases = options.aliases ?? { prod: '1', staging: '2' };
-  const metrics = new RouterMetrics();
-  const models = new ModelSet({
+  const sink = new ArraySink();
+  const requestIds = testRequestIds();
+  const router = createRouter(initial, env, {
     pool,
     registry,
-    registryUri: 'http://registry.test',
-    modelName: initial.mlflow.model_name,
-    aliases: { prod: initial.mlflow.prod_alias, staging: initial.mlflow.staging_alias },
-    features: initial.dataset.features,
-    classes: initial.dataset.classes,
-    batch: { maxSize: initial.router.batch_max_size, maxWaitMs: initial.router.batch_max_wait_ms },
-    pollMs: 60_000,
-    workers: 2,
-    onBatch: (alias, size) => metrics.batchSize.observe({ alias }, size),
-  });
-  if (options.load !== false) await models.refresh();
-  const sink = new ArraySink();
-  const lifecycle = { draining: false };
-  const requestIds = testRequestIds();
-  const app = buildApp({
-    config,
-    models,
     log: sink,
+    logProblem: () => (sink.failing ? `the predictions log cannot be written (${sink.failing})` : null),
     labels: new LabelIndex(1000),
     requestIds,
-    metrics,
-    lifecycle,
+    metrics: new RouterMetrics(),
     clock: { now: () => FIXED_NOW },
-    logProblem: () => (sink.failing ? `the predictions log cannot be written (${sink.failing})` : null),
+    logger: false,
   });
+  const { app, models, metrics, lifecycle, live: config } = router;
+  if (options.load !== false) await models.refresh();
   await app.ready();
   return { app, config, configFile, models, pool, registry, sink, metrics, lifecycle, requestIds };
 }

@@ -17,8 +17,9 @@ import { lastJson, runCli } from '../helpers/cli.js';
 import { writeConfig } from '../helpers/config.js';
 import { startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
 import { registerTestModels } from '../helpers/model.js';
+import { waitForReady } from '../../src/router/wait-ready.js';
 import { freePort } from '../helpers/net.js';
-import { answer, getJson, isAlive, loadUntil, predictOnce, startRouter, statusCounts, waitReady, type RouterProcess, type Sample } from '../helpers/serve-process.js';
+import { answer, getJson, isAlive, loadUntil, predictOnce, startRouter, statusCounts, type RouterProcess, type Sample } from '../helpers/serve-process.js';
 import { useTmpfs } from '../helpers/tmpfs.js';
 
 let mlflow: MlflowFixture;
@@ -44,7 +45,7 @@ function config(dir: string, router: Record<string, unknown>, name = 'driftgate.
 async function launch(configFile: string, port: number, env: Record<string, string> = {}): Promise<RouterProcess> {
   const router = startRouter(configFile, port, env);
   routers.push(router);
-  await waitReady(router.url, 240_000, (body) => body.workers.every((w) => w.models.length === 2));
+  await waitForReady(router.url, { timeoutMs: 240_000, accept: (body) => body.workers.every((w) => w.models.length === 2) });
   return router;
 }
 
@@ -96,7 +97,7 @@ describe('a full disk under the router (a real 512 KiB tmpfs)', () => {
     expect(readFileSync(logPath, 'utf8').endsWith('\n')).toBe(true);
 
     rmSync(filler);
-    await waitReady(router.url, 10_000);
+    await waitForReady(router.url, { timeoutMs: 10_000 });
     const after = await Promise.all(USERS.slice(0, 50).map((u, k) => predictOnce(router.url, u, k)));
     expect(statusCounts(after)).toEqual({ '200': 50 });
     expect(await (await fetch(`${router.url}/metrics`)).text()).toContain('driftgate_router_log_writable 1\n');
@@ -189,7 +190,7 @@ describe('the bin wrapper on a Node older than 24', () => {
       stdin: 'ignore',
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitReady(url, 240_000, (body) => body.workers.every((w) => w.models.length === 2));
+    await waitForReady(url, { timeoutMs: 240_000, accept: (body) => body.workers.every((w) => w.models.length === 2) });
     let exited = false;
     const done = child.then((r) => {
       exited = true;
@@ -216,7 +217,7 @@ describe('the bin wrapper on a Node older than 24', () => {
     const configFile = config(mlflow.dir, { port, log_path: path.join(dir, 'predictions.csv') }, 'wrapper-kill.yaml');
     const wrapper = execa(systemNode, [CLI_BIN, 'serve', '--config', configFile], { cwd: PROJECT_ROOT, reject: false, stdin: 'ignore', env: { MLFLOW_TRACKING_URI: undefined } });
     const url = `http://127.0.0.1:${port}`;
-    await waitReady(url, 240_000);
+    await waitForReady(url, { timeoutMs: 240_000 });
     const child = Number(execFileSync('pgrep', ['-P', String(wrapper.pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
     expect(child).toBeGreaterThan(0);
     process.kill(wrapper.pid!, 'SIGKILL');

@@ -17,6 +17,7 @@ import { logColumns } from '../../src/prediction-log/index.js';
 import { writeConfig } from '../helpers/config.js';
 import { mlflowApi, startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
 import { registerTestModels, type TestModel } from '../helpers/model.js';
+import { waitForReady } from '../../src/router/wait-ready.js';
 import { freePort } from '../helpers/net.js';
 import {
   answer,
@@ -26,7 +27,6 @@ import {
   isAlive,
   startRouter,
   statusCounts,
-  waitReady,
   type RouterProcess,
   type Sample,
 } from '../helpers/serve-process.js';
@@ -86,7 +86,7 @@ beforeAll(async () => {
   // A comment on the split's line: PUT /ab must keep it.
   writeFileAtomic(configFile, `# router test config\n${readFileSync(configFile, 'utf8').replace('ab_split_b: 0.5', 'ab_split_b: 0.5 # share of users on staging')}`);
   router = launch();
-  await waitReady(router.url, 240_000, (body) => body.workers.every((w) => w.models.length === 2));
+  await waitForReady(router.url, { timeoutMs: 240_000, accept: (body) => body.workers.every((w) => w.models.length === 2) });
 }, 600_000);
 
 afterAll(async () => {
@@ -221,7 +221,7 @@ describe('driftgate serve with real workers and MLflow models', () => {
     const logged = new Map(readLog().map((r) => [r.request_id, r.model_version]));
     for (const s of samples) expect(logged.get(answer(s).request_id)).toBe(answer(s).model_version);
     // v3 retires once its in-flight batches are done.
-    const ready = await waitReady(router.url, 10_000, (body) => body.workers.every((w) => !w.models.includes('3')));
+    const ready = await waitForReady(router.url, { timeoutMs: 10_000, accept: (body) => body.workers.every((w) => !w.models.includes('3')) });
     expect(ready.models.prod).toMatchObject({ version: '1', state: 'serving' });
   }, 120_000);
 
@@ -238,7 +238,7 @@ describe('driftgate serve with real workers and MLflow models', () => {
   });
 
   it('restarts a worker killed under load; its requests are retried and none hangs', async () => {
-    const ready = await waitReady(router.url, 10_000);
+    const ready = await waitForReady(router.url, { timeoutMs: 10_000 });
     const victim = ready.workers[0]!;
     let stop = false;
     const load = loadUntil(router.url, { concurrency: 32, users: USERS, stop: () => stop, timeoutMs: 40_000 });
@@ -252,14 +252,14 @@ describe('driftgate serve with real workers and MLflow models', () => {
     expect(Object.keys(counts).filter((k) => k !== '200' && k !== '503:WORKER_FAILED')).toEqual([]);
     expect(counts['200']).toBeGreaterThan(0);
     expect(counts['503:WORKER_FAILED'] ?? 0).toBe(0);
-    const after = await waitReady(router.url, 120_000, (body) => body.workers[0]!.pid !== victim.pid && body.workers[0]!.models.length === 2);
+    const after = await waitForReady(router.url, { timeoutMs: 120_000, accept: (body) => body.workers[0]!.pid !== victim.pid && body.workers[0]!.models.length === 2 });
     expect(after.workers[0]!.state).toBe('ready');
     const metrics = await (await fetch(`${router.url}/metrics`)).text();
     expect(metrics).toContain('driftgate_router_worker_restarts_total 1\n');
   }, 180_000);
 
   it('stops on SIGTERM mid-load without losing an answered prediction, and exits 0', async () => {
-    const workerPids = (await waitReady(router.url, 10_000)).workers.map((w) => w.pid!);
+    const workerPids = (await waitForReady(router.url, { timeoutMs: 10_000 })).workers.map((w) => w.pid!);
     let exited = false;
     const exit = router.exited.then((result) => {
       exited = true;
@@ -291,12 +291,12 @@ describe('driftgate serve with real workers and MLflow models', () => {
   it('after a restart: takes feedback for predictions made before it, and keeps serving with MLflow down (/ready degraded)', async () => {
     const lastPrediction = readLog().filter((r) => r.event === 'prediction').pop()!;
     router = launch();
-    await waitReady(router.url, 240_000, (body) => body.workers.every((w) => w.models.length === 2));
+    await waitForReady(router.url, { timeoutMs: 240_000, accept: (body) => body.workers.every((w) => w.models.length === 2) });
     const feedback = await getJson(`${router.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: lastPrediction.request_id, label: 'setosa' }) });
     expect(feedback.status).toBe(202);
 
     await mlflow.stop();
-    const degraded = await waitReady(router.url, 15_000, (body) => body.status === 'degraded');
+    const degraded = await waitForReady(router.url, { timeoutMs: 15_000, accept: (body) => body.status === 'degraded' });
     expect(degraded.reasons[0]).toMatch(/^the model registry is unreachable \(cannot reach the MLflow tracking server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\); .*\); the loaded models keep serving$/);
     expect(degraded.models).toMatchObject({ prod: { version: '1', state: 'serving' }, staging: { version: '2', state: 'serving' } });
     let i = 0;
@@ -305,7 +305,7 @@ describe('driftgate serve with real workers and MLflow models', () => {
   }, 300_000);
 
   it('after kill -9 mid-load the log holds every answered row, whole', async () => {
-    const workerPids = (await waitReady(router.url, 10_000)).workers.map((w) => w.pid!);
+    const workerPids = (await waitForReady(router.url, { timeoutMs: 10_000 })).workers.map((w) => w.pid!);
     let killedAt = 0;
     const load = loadUntil(router.url, { concurrency: 32, users: USERS, stop: () => killedAt > 0 });
     await sleep(1500);

@@ -1,11 +1,11 @@
 /** In-process stand-ins for the worker pool, the registry and the log, for app.inject() tests. */
 import type { ModelVersion } from '../../src/registry/index.js';
-import type { LoadedModel, ModelSpec, Row, RowPrediction, WorkerInfo } from '../../src/python/worker-pool.js';
-import { WorkerPoolError } from '../../src/python/worker-pool.js';
 import type { FeedbackRecord, PredictionRecord } from '../../src/prediction-log/index.js';
 import { LogWriteError } from '../../src/prediction-log/index.js';
-import type { LogSink } from '../../src/router/app.js';
-import type { AliasRegistry, ModelPool } from '../../src/router/model-set.js';
+import type { LogSink } from '../../src/router/context.js';
+import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from '../../src/router/inference/index.js';
+import type { ModelPool } from '../../src/router/model-set.js';
+import type { AliasRegistry } from '../../src/router/registry-poller.js';
 
 export const CLASSES = ['setosa', 'versicolor', 'virginica'];
 

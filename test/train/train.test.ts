@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { loadConfig } from '../../src/config/index.js';
 import { DriftgateError } from '../../src/errors.js';
 import { ENVIRONMENTS, venvPython } from '../../src/python/bootstrap.js';
-import { aliasState } from '../../src/registry/aliases.js';
+import { registryState } from '../../src/registry/aliases.js';
 import { MlflowClient, type ModelVersion } from '../../src/registry/client.js';
 import { train, type TrainResult } from '../../src/train/train.js';
 import { lastJson, runCli } from '../helpers/cli.js';
@@ -51,7 +51,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     expect(['LogisticRegression', 'DecisionTreeClassifier']).toContain(first.best_model);
     expect(Object.keys(first.metrics.cv).sort()).toEqual(['AUC', 'Accuracy', 'F1', 'Kappa', 'MCC', 'Precision', 'Recall']);
     expect(first.metrics.holdout.Accuracy).toBeGreaterThan(0.85);
-    expect(await aliasState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: null });
+    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: null, previous: null, journal: null });
 
     const { run } = await mlflowApi<{ run: { info: { status: string }; data: { params: { key: string; value: string }[]; metrics: { key: string }[]; tags: { key: string; value: string }[] }; inputs: { dataset_inputs: { dataset: { name: string } }[] } } }>(
       mlflow.uri,
@@ -108,7 +108,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     const second = lastJson(stdout) as TrainJson;
     expect(second.version).toBe('2');
     expect(second.alias).toBe('staging');
-    expect(await aliasState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2' });
+    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
     const run = await client.getRun(second.run_id);
     expect(run?.data.params?.find((p) => p.key === 'rows')?.value).toBe('300');
   }, 240_000);
@@ -123,7 +123,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     expect(stderr).toContain(`[train] version 3 failed the quality gate (holdout accuracy ${result.metrics.holdout.Accuracy} < 1)`);
     const version = (await client.getVersion(MODEL, '3'))!;
     expect(version.tags?.find((t) => t.key === 'driftgate.gate')?.value).toBe('rejected');
-    expect(await aliasState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2' });
+    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
   }, 240_000);
 
   it('a retry of the same orchestrator run creates no second version', async () => {
@@ -140,7 +140,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
 
   describe('failures leave prod and staging exactly as they were', () => {
     const expectAliasesUnchanged = async () => {
-      const state = await aliasState(client, loadConfig(configWith({}), {}));
+      const state = await registryState(client, loadConfig(configWith({}), {}));
       expect(state.prod).toBe('1');
       expect(state.staging).not.toBeNull();
       return state;
@@ -166,7 +166,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
       expect(stderr).toMatch(/driftgate: training failed: python\/train.py exited with status 1; last stderr lines:\n/);
       expect(stderr).toContain('ValueError: Estimator no_such_model Not Available. Please see docstring for list of available estimators.');
       expect(stderr).toMatch(/No alias was moved\.\n$/);
-      expect(await aliasState(client, loadConfig(configWith({}), {}))).toEqual(before);
+      expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual(before);
       expect((await versions()).length).toBe(count);
       const experiment = (await client.getExperimentByName('train-test'))!;
       const [latest] = await client.searchRuns(experiment.experiment_id, '');
@@ -178,7 +178,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
       const { exitCode, stderr } = await runCli(['train', '--config', configWith({ training: { timeout_s: 1 } })]);
       expect(exitCode).toBe(1);
       expect(stderr).toMatch(/\ndriftgate: training failed: python\/train.py timed out \(after 1000 ms\)\nNo alias was moved\.\n$/);
-      expect(await aliasState(client, loadConfig(configWith({}), {}))).toEqual(before);
+      expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual(before);
     }, 60_000);
 
     it('a cancelled run (SIGTERM once the MLflow run exists) is marked FAILED and registers nothing', async () => {
@@ -201,7 +201,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
       const runId = /MLflow run (\w+)/.exec(runLine)![1]!;
       expect((await client.getRun(runId))?.info.status).toBe('FAILED');
       expect((await versions()).length).toBe(count);
-      expect(await aliasState(client, loadConfig(configWith({}), {}))).toEqual(before);
+      expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual(before);
     }, 120_000);
 
     it('a class not in the config exits 2 naming the file and line', async () => {

@@ -1,12 +1,11 @@
 import path from 'node:path';
-import type { AbEvaluation } from '../../ab/evaluate.js';
+import type { AbEvaluation } from '../../ab/evaluation.js';
 import { summaryLine } from '../../ab/evaluate.js';
 import { runEvaluation } from '../../ab/run-evaluation.js';
 import type { Config } from '../../config/index.js';
 import { writeSplit } from '../../config/write-split.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import { MlflowClient } from '../../registry/client.js';
-import { previousAlias, recover, registryState } from '../../registry/promotion.js';
+import { connectRegistry, previousAlias, recover, registryState } from '../../registry/index.js';
 import { stringOption, type Command, type CommandContext, type CommandOutcome } from '../command.js';
 
 const SUBCOMMANDS = ['evaluate', 'start', 'status'] as const;
@@ -44,8 +43,7 @@ function startSplit(values: CommandContext['values'], config: Config): number {
 
 async function start({ values, config, log }: CommandContext): Promise<CommandOutcome> {
   const split = startSplit(values, config);
-  const client = new MlflowClient(config.mlflow.tracking_uri);
-  await client.ping();
+  const client = await connectRegistry(config);
   const file = config.source.file;
   await recover({ client, config, log, resetSplit: () => writeSplit(file, 0) });
   const state = await registryState(client, config);
@@ -65,8 +63,7 @@ async function start({ values, config, log }: CommandContext): Promise<CommandOu
 }
 
 async function status({ config }: CommandContext): Promise<CommandOutcome> {
-  const client = new MlflowClient(config.mlflow.tracking_uri);
-  await client.ping();
+  const client = await connectRegistry(config);
   const state = await registryState(client, config);
   const split = config.router.ab_split_b;
   const running = state.prod !== null && state.staging !== null && state.staging !== state.prod && split > 0 && split < 1;

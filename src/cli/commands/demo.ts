@@ -13,8 +13,8 @@ import { start as startMlflow, stop as stopMlflow } from '../../mlflow/server.js
 import { runChild } from '../../process/run.js';
 import { CLI_BIN, NODE_BIN, STATE_DIR } from '../../project.js';
 import { ENVIRONMENTS, ensurePythonEnv } from '../../python/bootstrap.js';
-import { aliasState } from '../../registry/aliases.js';
-import { MlflowClient } from '../../registry/client.js';
+import { connectRegistry, registryState } from '../../registry/index.js';
+import { waitForReady } from '../../router/wait-ready.js';
 import { sendTraffic, type TrafficResult } from '../../simulate/traffic.js';
 import type { Command } from '../command.js';
 
@@ -59,24 +59,6 @@ function keepPreviousLog(logPath: string): void {
   for (const name of names) renameSync(path.join(dir, name), path.join(target, name));
 }
 
-async function waitReady(url: string, router: ResultPromise, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  let why = '';
-  void router.catch(() => undefined).finally(() => (exited = true));
-  while (Date.now() < deadline && !exited) {
-    try {
-      const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-      why = await response.text();
-    } catch {
-      // not listening yet
-    }
-    await sleep(500);
-  }
-  throw new DriftgateError('UNAVAILABLE', `the router at ${url} did not become ready${exited ? ' (it exited; see its log)' : ''}${why ? `: ${why}` : ''}`);
-}
-
 async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -85,10 +67,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutM
     if (Date.now() > deadline) throw new DriftgateError('UNAVAILABLE', `timed out waiting for ${what}`);
     await sleep(500);
   }
-}
-
-function taskState(report: DagRunReport, task: string): string {
-  return report.tasks.find((t) => t.task_id === task)?.state ?? 'none';
 }
 
 const command: Command = {
@@ -120,7 +98,7 @@ const command: Command = {
       mkdirSync(DEMO_DIR, { recursive: true });
       const demoFile = writeDemoConfig(config);
       const demo = loadConfig(demoFile, {});
-      const client = new MlflowClient(demo.mlflow.tracking_uri);
+      const client = await connectRegistry(demo);
       // A clean slate: the demo's own registered model and data, never yours.
       if (await client.getRegisteredModel(demo.mlflow.model_name)) await client.deleteRegisteredModel(demo.mlflow.model_name);
       keepPreviousLog(demo.router.log_path);
@@ -145,7 +123,9 @@ const command: Command = {
         reject: false,
       });
       const url = `http://${demo.router.host}:${demo.router.port}`;
-      await waitReady(url, router, 120_000);
+      let exited = false;
+      void router.catch(() => undefined).finally(() => (exited = true));
+      await waitForReady(url, { timeoutMs: 120_000, gone: () => exited });
       log(`[demo] router ready at ${url} (log ${routerLog})`);
       const reference = (await readCsv(demo.dataset.reference)).rows;
       const traffic = async (what: string, rows: Record<string, string>[], requests: number, seed: number): Promise<TrafficResult> => {
@@ -196,7 +176,7 @@ const command: Command = {
         | undefined;
 
       step('summary');
-      const state = await aliasState(client, demo);
+      const state = await registryState(client, demo);
       const seconds = Math.round((Date.now() - started) / 1000);
       const summary = {
         seconds,

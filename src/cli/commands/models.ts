@@ -1,14 +1,12 @@
-import { aliasState } from '../../registry/aliases.js';
-import { MlflowClient, versionTag } from '../../registry/client.js';
+import { connectRegistry, registryState, VERSION_TAGS, versionTag } from '../../registry/index.js';
 import type { Command } from '../command.js';
 
 const command: Command = {
   summary: 'List the registered versions with their aliases, metrics and tags',
   async run({ config }) {
-    const client = new MlflowClient(config.mlflow.tracking_uri);
-    await client.ping();
+    const client = await connectRegistry(config);
     const versions = await client.searchVersions(config.mlflow.model_name);
-    const aliases = await aliasState(client, config);
+    const aliases = await registryState(client, config);
     const rows = versions.map((v) => {
       const tags = Object.fromEntries((v.tags ?? []).map((t) => [t.key, t.value]));
       const names = [aliases.prod === v.version ? config.mlflow.prod_alias : null, aliases.staging === v.version ? config.mlflow.staging_alias : null].filter(
@@ -18,8 +16,8 @@ const command: Command = {
         version: v.version,
         aliases: names,
         created: v.creation_timestamp ? new Date(v.creation_timestamp).toISOString() : null,
-        best_model: versionTag(v, 'driftgate.best_model') ?? null,
-        holdout_accuracy: tags['driftgate.holdout_accuracy'] === undefined ? null : Number(tags['driftgate.holdout_accuracy']),
+        best_model: versionTag(v, VERSION_TAGS.bestModel) ?? null,
+        holdout_accuracy: tags[VERSION_TAGS.holdoutAccuracy] === undefined ? null : Number(tags[VERSION_TAGS.holdoutAccuracy]),
         run_id: v.run_id ?? null,
         tags,
       };
@@ -31,9 +29,9 @@ const command: Command = {
       r.created?.slice(0, 19) ?? '-',
       r.best_model ?? '-',
       r.holdout_accuracy === null ? '-' : r.holdout_accuracy.toFixed(4),
-      r.tags['driftgate.trigger'] ?? '-',
-      r.tags['driftgate.gate'] ?? '-',
-      r.tags['driftgate.decision'] ?? '-',
+      r.tags[VERSION_TAGS.trigger] ?? '-',
+      r.tags[VERSION_TAGS.gate] ?? '-',
+      r.tags[VERSION_TAGS.decision] ?? '-',
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
     const table = [header, ...lines].map((l) => l.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');

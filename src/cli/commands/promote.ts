@@ -1,8 +1,7 @@
-import { writeSplit } from '../../config/write-split.js';
 import { UsageError } from '../../errors.js';
-import { MlflowClient } from '../../registry/client.js';
-import { previousAlias, promote, registryState } from '../../registry/promotion.js';
+import { promote } from '../../registry/index.js';
 import { stringOption, type Command } from '../command.js';
+import { runTransition } from '../transition.js';
 
 const command: Command = {
   summary: "Make a version prod by an operator's explicit choice (the old prod stays findable for rollback)",
@@ -18,27 +17,8 @@ const command: Command = {
   async run({ values, config, log }) {
     const version = stringOption(values, 'version');
     if (version === undefined) throw new UsageError('promote: expected --version N');
-    const client = new MlflowClient(config.mlflow.tracking_uri);
-    await client.ping();
-    const result = await promote(
-      { client, config, log, resetSplit: () => writeSplit(config.source.file, 0) },
-      { version, decision: 'manual-promote', reason: stringOption(values, 'reason') ?? `operator promoted version ${version}` },
-    );
-    for (const step of result.steps) log(`[promote] ${step}`);
-    const state = await registryState(client, config);
-    return {
-      result: {
-        model_name: config.mlflow.model_name,
-        prod: state.prod,
-        staging: state.staging,
-        previous_prod: state.previous,
-        previous_alias: previousAlias(config),
-        changed: result.transition !== null,
-        message: result.message,
-        steps: result.steps,
-      },
-      human: result.message,
-    };
+    const reason = stringOption(values, 'reason') ?? `operator promoted version ${version}`;
+    return runTransition('promote', config, log, (deps) => promote(deps, { version, decision: 'manual-promote', reason }));
   },
 };
 

@@ -1,7 +1,6 @@
-import { writeSplit } from '../../config/write-split.js';
-import { MlflowClient } from '../../registry/client.js';
-import { registryState, rollback } from '../../registry/promotion.js';
+import { rollback } from '../../registry/index.js';
 import { stringOption, type Command } from '../command.js';
+import { runTransition } from '../transition.js';
 
 const command: Command = {
   summary: 'Restore the previous prod version (the one the last promotion replaced)',
@@ -15,28 +14,9 @@ const command: Command = {
     reason: { type: 'string', valueName: 'TEXT', description: 'why, recorded in the version tags' },
   },
   async run({ values, config, log }) {
-    const client = new MlflowClient(config.mlflow.tracking_uri);
-    await client.ping();
     const from = stringOption(values, 'from');
     const reason = stringOption(values, 'reason');
-    const result = await rollback(
-      { client, config, log, resetSplit: () => writeSplit(config.source.file, 0) },
-      { ...(from === undefined ? {} : { from }), ...(reason === undefined ? {} : { reason }) },
-    );
-    for (const step of result.steps) log(`[rollback] ${step}`);
-    const state = await registryState(client, config);
-    return {
-      result: {
-        model_name: config.mlflow.model_name,
-        prod: state.prod,
-        rolled_back: result.transition?.replaced ?? null,
-        previous_prod: state.previous,
-        changed: result.transition !== null,
-        message: result.message,
-        steps: result.steps,
-      },
-      human: result.message,
-    };
+    return runTransition('rollback', config, log, (deps) => rollback(deps, { ...(from === undefined ? {} : { from }), ...(reason === undefined ? {} : { reason }) }));
   },
 };
 

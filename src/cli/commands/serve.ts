@@ -6,12 +6,11 @@ import { ConfigError, DriftgateError } from '../../errors.js';
 import { isGlob } from '../../fs-glob.js';
 import { checkLogColumns, logColumns, logSchema, LogWriter, type LogWriterEvent } from '../../prediction-log/index.js';
 import { ENVIRONMENTS, ensurePythonEnv } from '../../python/bootstrap.js';
-import { WorkerPool } from '../../python/worker-pool.js';
+import type { Logger } from '../../logger.js';
 import { MlflowClient } from '../../registry/index.js';
-import { buildApp } from '../../router/app.js';
-import { LiveConfig, type Logger } from '../../router/live-config.js';
+import { createRouter } from '../../router/create-router.js';
+import { WorkerPool } from '../../router/inference/index.js';
 import { RouterMetrics } from '../../router/metrics.js';
-import { ModelSet } from '../../router/model-set.js';
 import { LabelIndex } from '../../router/label-index.js';
 import { RequestIds, requestKey } from '../../router/request-id.js';
 import type { Command } from '../command.js';
@@ -126,41 +125,24 @@ const command: Command = {
       rotate: { maxBytes: Math.round(config.router.log_rotate.max_size_mb * 1024 * 1024), every: config.router.log_rotate.every },
       onEvent: onLogEvent,
     });
-    const live = new LiveConfig(config, env);
     const pool = new WorkerPool({
       size: config.router.workers,
       python,
       env: workerEnv(config),
       onRestart: () => metrics.workerRestarts.inc(),
     });
-    const models = new ModelSet({
+    const router = createRouter(config, env, {
       pool,
       registry: new MlflowClient(config.mlflow.tracking_uri, 5000),
-      registryUri: config.mlflow.tracking_uri,
-      modelName: config.mlflow.model_name,
-      aliases: { prod: config.mlflow.prod_alias, staging: config.mlflow.staging_alias },
-      features: config.dataset.features,
-      classes: config.dataset.classes,
-      batch: { maxSize: config.router.batch_max_size, maxWaitMs: config.router.batch_max_wait_ms },
-      pollMs: config.router.registry_poll_s * 1000,
-      workers: config.router.workers,
-      onBatch: (alias, size) => metrics.batchSize.observe({ alias }, size),
-      onVersionChange: (alias, version) => metrics.setModelVersion(alias === 'prod' ? config.mlflow.prod_alias : config.mlflow.staging_alias, version),
-    });
-    const lifecycle = { draining: false };
-    const app = buildApp({
-      config: live,
-      models,
       log: predictionLog,
+      logProblem: () => predictionLog.problem(),
       labels,
       requestIds: new RequestIds({ key: key.key }),
       metrics,
-      lifecycle,
       logger: { level: env.DRIFTGATE_LOG_LEVEL ?? 'info', stream: process.stderr },
-      logProblem: () => predictionLog.problem(),
     });
+    const { app } = router;
     logLogger = app.log.child({ component: 'log' });
-    metrics.split.set(config.router.ab_split_b);
 
     // Listen first: a taken port fails in a second, before any Python starts; /health answers
     // at once and /ready says why it is not ready while the workers load the models.
@@ -178,9 +160,8 @@ const command: Command = {
       }
       throw error;
     }
-    live.start(app.log.child({ component: 'config' }));
     pool.start(app.log.child({ component: 'workers' }));
-    models.start(app.log.child({ component: 'models' }));
+    router.start();
     const started = Date.now();
     const reopen = (): void => void predictionLog.reopen('signal');
     process.on('SIGHUP', reopen);
@@ -192,12 +173,11 @@ const command: Command = {
 
     await waitForAbort(signal);
     log('[serve] stopping: no new requests; finishing the ones in flight');
-    lifecycle.draining = true;
+    router.lifecycle.draining = true;
     const drained = await Promise.race([app.close().then(() => true), sleep(DRAIN_TIMEOUT_MS, false, { ref: false })]);
     if (!drained) log(`[serve] in-flight requests did not finish within ${DRAIN_TIMEOUT_MS} ms; stopping anyway`);
     process.off('SIGHUP', reopen);
-    models.stop();
-    live.stop();
+    router.stop();
     await predictionLog.close();
     await pool.close();
     const stats = predictionLog.stats;

@@ -1,7 +1,7 @@
 /** GET /ab (the split in force, the versions, the counts) and PUT /ab (admin: rewrite the split in the YAML). */
 import type { FastifyInstance } from 'fastify';
 import { ASSIGNMENT_HASH_VERSION } from '../assign.js';
-import type { RouterContext } from '../app.js';
+import type { RouterContext } from '../context.js';
 import type { AliasStatus } from '../model-set.js';
 import { splitBodySchema, type SplitBody } from '../schemas.js';
 import { requireAdmin } from './admin-auth.js';

@@ -1,6 +1,6 @@
 /** POST /admin/reload (admin): resolve the aliases in the registry now instead of at the next poll. */
 import type { FastifyInstance } from 'fastify';
-import type { RouterContext } from '../app.js';
+import type { RouterContext } from '../context.js';
 import { requireAdmin } from './admin-auth.js';
 
 export async function adminRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {

@@ -6,10 +6,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { LogWriteError } from '../../prediction-log/index.js';
-import type { RouterContext } from '../app.js';
-import { RouterError } from '../errors.js';
+import type { RouterContext } from '../context.js';
+import { logUnavailable, RouterError } from '../errors.js';
 import { feedbackBodySchema, type FeedbackBody } from '../schemas.js';
-import { logUnavailable } from './predict.js';
 
 function age(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400} day${seconds === 86_400 ? '' : 's'}`;

@@ -1,6 +1,6 @@
 /** GET /health (alive), GET /ready (the models it needs are loaded), GET /metrics (Prometheus). */
 import type { FastifyInstance } from 'fastify';
-import type { RouterContext } from '../app.js';
+import type { RouterContext } from '../context.js';
 
 export async function healthRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
   // Probes and scrapes are not rate limited: an overloaded router must still say so.

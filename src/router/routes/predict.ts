@@ -7,14 +7,9 @@
 import type { FastifyInstance } from 'fastify';
 import { LogWriteError } from '../../prediction-log/index.js';
 import { assignVariant, type Variant } from '../assign.js';
-import type { RouterContext } from '../app.js';
-import { RouterError } from '../errors.js';
+import type { RouterContext } from '../context.js';
+import { logUnavailable, RouterError } from '../errors.js';
 import { predictBodySchema, predictResponseSchema, type PredictBody } from '../schemas.js';
-
-/** The 503 for a row the log could not take; the client retries (another replica). */
-export function logUnavailable(error: LogWriteError): RouterError {
-  return new RouterError(503, 'LOG_UNAVAILABLE', `the predictions log cannot be written (${error.errno}), so the request was not answered; retry (another instance)`, undefined, { cause: error });
-}
 
 export async function predictRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
   const config = context.config.current;

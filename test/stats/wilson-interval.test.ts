@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wilsonInterval } from '../../src/ab/interval.js';
+import { wilsonInterval } from '../../src/stats/wilson-interval.js';
 import { InputError } from '../../src/errors.js';
 import vectors from '../fixtures/ab-vectors.json' with { type: 'json' };
 

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENVIRONMENTS, venvPython } from '../../src/python/bootstrap.js';
-import { WorkerPool, WorkerPoolError, type ModelSpec } from '../../src/python/worker-pool.js';
-import { tempDir } from '../helpers/config.js';
+import { ENVIRONMENTS, venvPython } from '../../../src/python/bootstrap.js';
+import { WorkerPool, WorkerPoolError, type ModelSpec } from '../../../src/router/inference/index.js';
+import { tempDir } from '../../helpers/config.js';
 
 const FAKE_WORKER = String.raw`
 import json, os, sys, time, threading

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { InputError } from '../../src/errors.js';
-import { exactTwoSided, ksStatistic, ksTwoSample } from '../../src/drift/ks.js';
-import { sortedCopy } from '../../src/drift/histogram.js';
+import { exactTwoSided, ksStatistic, ksTwoSample } from '../../src/stats/ks.js';
+import { sortedCopy } from '../../src/stats/sorted-sample.js';
 
 /** JSON has no infinities: the generator writes them as strings. */
 type Num = number | 'Infinity' | '-Infinity';
@@ -47,8 +47,10 @@ function expectClose(actual: number, expected: Num, label: string, tolerance = 1
 }
 
 describe('ksTwoSample against scipy.stats.ks_2samp', () => {
-  it('uses vectors from numpy 1.26.4 / scipy 1.11.4', () => {
-    expect(vectors.meta).toMatchObject({ numpy: '1.26.4', scipy: '1.11.4' });
+  it('compares against the scipy and numpy that python/requirements.txt pins (regenerate the vectors when a pin moves)', () => {
+    const pins = readFileSync(new URL('../../python/requirements.txt', import.meta.url), 'utf8');
+    const pinned = (name: string) => new RegExp(`^${name}==(\\S+)$`, 'm').exec(pins)?.[1];
+    expect({ numpy: vectors.meta.numpy, scipy: vectors.meta.scipy }).toEqual({ numpy: pinned('numpy'), scipy: pinned('scipy') });
   });
 
   it.each(vectors.ks.map((c) => [c.name, c] as const))('%s', (name, c) => {

@@ -4,7 +4,7 @@
  */
 
 import { InputError, describe } from '../errors.js';
-import { normalQuantile } from '../stats/normal.js';
+import { normalQuantile } from './normal.js';
 
 export interface ProportionInterval {
   /** Point estimate successes / n (NaN when n = 0). */

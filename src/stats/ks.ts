@@ -5,8 +5,8 @@
  * from stats/kolmogorov.ts.
  */
 
-import { kolmogorovSf } from '../stats/kolmogorov.js';
-import { prepareSample } from './histogram.js';
+import { kolmogorovSf } from './kolmogorov.js';
+import { prepareSample } from './sorted-sample.js';
 
 export type KsMethod = 'exact' | 'asymp';
 

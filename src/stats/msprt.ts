@@ -15,7 +15,7 @@
  */
 
 import { InputError, describe } from '../errors.js';
-import { normalLogCdf } from '../stats/normal.js';
+import { normalLogCdf } from './normal.js';
 
 
 /** Cumulative labelled counts of both arms at one moment. */

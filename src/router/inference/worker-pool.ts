@@ -1,66 +1,18 @@
 /**
- * A pool of Python inference workers (python/worker.py on the pinned environment), each holding
- * every model version the router serves. A batch goes to the least busy worker that has its
- * version. A worker that dies is restarted with backoff and reloads its models; its in-flight
- * batches are retried once on another worker, or fail with a WorkerPoolError, never hang.
+ * A pool of Python inference workers, each holding every model version the router serves. A batch
+ * goes to the least busy worker that has its version. A worker that dies is restarted with backoff
+ * and reloads its models; its in-flight batches are retried once on another worker, or fail with a
+ * WorkerPoolError, never hang.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
-import { execa } from 'execa';
-import { DriftgateError } from '../errors.js';
-import { PROJECT_ROOT } from '../project.js';
+import type { Logger } from '../../logger.js';
+import { PROJECT_ROOT } from '../../project.js';
+import { cachedModelDir, createModelCache } from './model-cache.js';
+import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from './protocol.js';
+import { PythonWorker } from './worker-process.js';
 
 export const WORKER_SCRIPT = path.join(PROJECT_ROOT, 'python', 'worker.py');
-
-export interface ModelColumn {
-  name: string;
-  type: 'numeric' | 'categorical';
-}
-
-export interface ModelSpec {
-  /** The pool's name for the model; the router uses the registry version. */
-  key: string;
-  /** What MLflow loads, e.g. models:/driftgate-iris/3. */
-  uri: string;
-  /** Feature columns in the order of every row sent to predict. */
-  columns: readonly ModelColumn[];
-}
-
-export interface LoadedModel {
-  key: string;
-  classes: string[];
-  /** The columns the model was fitted on, when it knows them (sklearn feature_names_in_). */
-  features: string[] | null;
-  loadMs: number;
-  source: 'registry' | 'cache';
-}
-
-export interface RowPrediction {
-  prediction: string;
-  probabilities: Record<string, number>;
-}
-
-export type Row = readonly (number | string)[];
-
-export interface PoolLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
-export type WorkerPoolErrorKind = 'no-worker' | 'worker-died' | 'timeout' | 'model-error' | 'closed';
-
-export class WorkerPoolError extends DriftgateError {
-  constructor(
-    readonly kind: WorkerPoolErrorKind,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super('UNAVAILABLE', message, options);
-  }
-}
 
 export interface WorkerPoolOptions {
   size: number;
@@ -79,199 +31,8 @@ export interface WorkerPoolOptions {
   onRestart?: (slot: number) => void;
 }
 
-export type WorkerState = 'starting' | 'ready' | 'exited';
-
-export interface WorkerInfo {
-  slot: number;
-  pid: number | null;
-  state: WorkerState;
-  /** Keys of the models this worker can serve now. */
-  models: string[];
-  inflight: number;
-}
-
-interface Reply {
-  id?: number;
-  ok?: boolean;
-  event?: string;
-  error?: { type: string; message: string };
-  classes?: string[];
-  features?: string[] | null;
-  load_ms?: number;
-  source?: 'registry' | 'cache';
-  predictions?: RowPrediction[];
-}
-
-interface Pending {
-  resolve: (reply: Reply) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout | null;
-}
-
-const STDERR_TAIL = 40;
-const CACHE_PREFIX = 'driftgate-models-';
-
-/** Model caches left by routers that were killed (kill -9 skips the cleanup). */
-function removeOrphanCaches(): void {
-  let names: string[];
-  try {
-    names = readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(/^driftgate-models-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || processExists(pid)) continue;
-    rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is just not ours.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 // A worker that served this long before dying starts the backoff over.
 const HEALTHY_AFTER_MS = 30_000;
-
-function spawnWorker(python: string, script: string, env: Record<string, string>) {
-  return execa(python, [script], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    // The pool stops workers itself after their in-flight work; Linux's parent-death signal (set
-    // in worker.py) and stdin EOF end them if the router dies. execa's cleanup would kill them on
-    // the router's SIGTERM, before in-flight requests are answered.
-    cleanup: false,
-    reject: false,
-    env,
-    extendEnv: true,
-    forceKillAfterDelay: 2000,
-  });
-}
-
-class PythonWorker {
-  state: WorkerState = 'starting';
-  readonly pid: number | null;
-  /** Models this worker can serve. */
-  readonly loaded = new Set<string>();
-  /** Loads in progress or done, so two callers share one load. */
-  readonly loads = new Map<string, Promise<LoadedModel>>();
-  predicts = 0;
-  readyAt = 0;
-  readonly started: Promise<void>;
-  readonly exited: Promise<string>;
-  private readonly child: ReturnType<typeof spawnWorker>;
-  private readonly pending = new Map<number, Pending>();
-  private readonly stderrLines: string[] = [];
-  private nextId = 1;
-
-  constructor(
-    readonly slot: number,
-    options: Required<Pick<WorkerPoolOptions, 'python' | 'script' | 'startTimeoutMs'>> & { env: Record<string, string> },
-    logger: PoolLogger,
-  ) {
-    this.child = spawnWorker(options.python, options.script, options.env);
-    this.pid = this.child.pid ?? null;
-    // Writing to a worker that just died raises EPIPE here; its exit is handled below.
-    this.child.stdin.on('error', () => undefined);
-    readline.createInterface({ input: this.child.stdout }).on('line', (line) => this.onLine(line));
-    readline.createInterface({ input: this.child.stderr }).on('line', (line) => {
-      this.stderrLines.push(line);
-      if (this.stderrLines.length > STDERR_TAIL) this.stderrLines.shift();
-      logger.info({ worker: slot, pid: this.pid }, `[worker ${slot}] ${line}`);
-    });
-    this.exited = this.child.then((result) => {
-      this.state = 'exited';
-      const how = result.signal ? `was killed by ${result.signal}` : result.exitCode !== undefined ? `exited with status ${result.exitCode}` : `could not start (${result.shortMessage})`;
-      const why = `inference worker ${slot} (pid ${this.pid ?? 'none'}) ${how}${this.stderrTail() ? `; last stderr lines:\n${this.stderrTail()}` : ''}`;
-      for (const [id, pending] of this.pending) {
-        if (pending.timer) clearTimeout(pending.timer);
-        pending.reject(new WorkerPoolError('worker-died', why));
-        this.pending.delete(id);
-      }
-      return why;
-    });
-    this.started = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new WorkerPoolError('timeout', `inference worker ${slot} did not start within ${options.startTimeoutMs} ms`));
-        this.kill();
-      }, options.startTimeoutMs);
-      this.onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      void this.exited.then((why) => {
-        clearTimeout(timer);
-        reject(new WorkerPoolError('worker-died', why));
-      });
-    });
-    // A start failure is reported through `exited`; nobody has to await `started`.
-    this.started.catch(() => undefined);
-  }
-
-  private onReady: () => void = () => undefined;
-
-  stderrTail(): string {
-    return this.stderrLines.slice(-10).join('\n');
-  }
-
-  private onLine(line: string): void {
-    let reply: Reply;
-    try {
-      reply = JSON.parse(line) as Reply;
-    } catch {
-      return;
-    }
-    if (reply.event === 'ready') {
-      this.state = 'ready';
-      this.readyAt = Date.now();
-      this.onReady();
-      return;
-    }
-    const pending = reply.id === undefined ? undefined : this.pending.get(reply.id);
-    if (!pending || reply.id === undefined) return;
-    this.pending.delete(reply.id);
-    if (pending.timer) clearTimeout(pending.timer);
-    pending.resolve(reply);
-  }
-
-  /** Send one request; a timeout kills the worker (it is hung) and fails the request. */
-  request(message: Record<string, unknown>, timeoutMs: number): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      if (this.state === 'exited') {
-        reject(new WorkerPoolError('worker-died', `inference worker ${this.slot} has exited`));
-        return;
-      }
-      const id = this.nextId++;
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new WorkerPoolError('timeout', `inference worker ${this.slot} (pid ${this.pid}) did not answer ${String(message.op)} within ${timeoutMs} ms; restarting it`));
-        this.kill();
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.child.stdin.write(`${JSON.stringify({ ...message, id })}\n`);
-    });
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
-
-  /** Close stdin: the worker answers what it has read, then exits. Killed after `graceMs`. */
-  async close(graceMs: number): Promise<void> {
-    if (this.state === 'exited') return;
-    this.child.stdin.end();
-    const timer = setTimeout(() => this.kill(), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 export class WorkerPool {
   private readonly workers: (PythonWorker | null)[];
@@ -281,7 +42,7 @@ export class WorkerPool {
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly failures: number[];
   private readyWaiters: (() => void)[] = [];
-  private logger: PoolLogger | null = null;
+  private logger: Logger | null = null;
   private closing = false;
   private roundRobin = 0;
   private restartCount = 0;
@@ -308,12 +69,9 @@ export class WorkerPool {
     return this.restartCount;
   }
 
-  start(logger: PoolLogger): void {
+  start(logger: Logger): void {
     this.logger = logger;
-    // A restarted worker reloads its models from here even when MLflow is down; one folder per
-    // router process, so nothing is shared with another one.
-    removeOrphanCaches();
-    this.cacheDir = mkdtempSync(path.join(os.tmpdir(), `${CACHE_PREFIX}${process.pid}-`));
+    this.cacheDir = createModelCache();
     for (let slot = 0; slot < this.workers.length; slot++) this.spawn(slot);
   }
 
@@ -379,7 +137,7 @@ export class WorkerPool {
     if (existing) return existing;
     const load = (async (): Promise<LoadedModel> => {
       const reply = await worker.request(
-        { op: 'load', key: spec.key, uri: spec.uri, cache: path.join(this.cacheDir, encodeURIComponent(spec.key)), columns: spec.columns },
+        { op: 'load', key: spec.key, uri: spec.uri, cache: cachedModelDir(this.cacheDir, spec.key), columns: spec.columns },
         this.options.loadTimeoutMs,
       );
       if (!reply.ok) {
@@ -440,7 +198,7 @@ export class WorkerPool {
       worker.loads.delete(key);
       if (worker.state === 'ready') void worker.request({ op: 'unload', key }, 10_000).catch(() => undefined);
     }
-    rmSync(path.join(this.cacheDir, encodeURIComponent(key)), { recursive: true, force: true });
+    rmSync(cachedModelDir(this.cacheDir, key), { recursive: true, force: true });
   }
 
   /** Resolves when no batch for this model is in flight. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DECISION_CONFIG } from '../../src/ab/decide.js';
-import { MSPRT_START, msprtPath, msprtStatistic, msprtStep } from '../../src/ab/msprt.js';
+import { MSPRT_START, msprtPath, msprtStatistic, msprtStep } from '../../src/stats/msprt.js';
 import { AB_DEFAULTS } from '../../src/config/config-schema.js';
 import { createRandom, simulateExperiments } from '../../src/ab/simulate.js';
 import { InputError } from '../../src/errors.js';

@@ -1,0 +1,91 @@
+/**
+ * The router assembled from its parts: the live config, the model set over a worker pool and a
+ * registry, the metrics and the HTTP app. `driftgate serve` hands in the real parts (Python workers,
+ * MLflow, the log file); the tests hand in stand-ins for the pool, the registry and the log.
+ */
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config, Env } from '../config/index.js';
+import { buildApp } from './app.js';
+import type { Clock, LogSink } from './context.js';
+import type { LabelIndex } from './label-index.js';
+import { LiveConfig } from './live-config.js';
+import { RouterMetrics } from './metrics.js';
+import { ModelSet, type ModelPool } from './model-set.js';
+import type { AliasRegistry } from './registry-poller.js';
+import type { RequestIds } from './request-id.js';
+
+export interface RouterParts {
+  pool: ModelPool;
+  registry: AliasRegistry;
+  log: LogSink;
+  labels: LabelIndex;
+  requestIds: RequestIds;
+  metrics: RouterMetrics;
+  /** Why the log cannot take rows now, or null (the writer's problem()). */
+  logProblem?: () => string | null;
+  clock?: Clock;
+  /** Fastify's logger: options for pino, or false (tests). */
+  logger?: FastifyServerOptions['logger'];
+  /** How many workers the pool should have (fewer ready is reported as degraded). */
+  workers?: number;
+}
+
+export interface Router {
+  app: FastifyInstance;
+  live: LiveConfig;
+  models: ModelSet;
+  metrics: RouterMetrics;
+  /** Set `draining` when the process stops: new requests get 503 SHUTTING_DOWN. */
+  lifecycle: { draining: boolean };
+  /** Follow the config file and the registry (logging through the app's logger). */
+  start(): void;
+  stop(): void;
+}
+
+export function createRouter(config: Config, env: Env, parts: RouterParts): Router {
+  const { metrics } = parts;
+  const live = new LiveConfig(config, env);
+  const models = new ModelSet({
+    pool: parts.pool,
+    registry: parts.registry,
+    registryUri: config.mlflow.tracking_uri,
+    modelName: config.mlflow.model_name,
+    aliases: { prod: config.mlflow.prod_alias, staging: config.mlflow.staging_alias },
+    features: config.dataset.features,
+    classes: config.dataset.classes,
+    batch: { maxSize: config.router.batch_max_size, maxWaitMs: config.router.batch_max_wait_ms },
+    pollMs: config.router.registry_poll_s * 1000,
+    workers: parts.workers ?? config.router.workers,
+    onBatch: (alias, size) => metrics.batchSize.observe({ alias }, size),
+    onVersionChange: (alias, version) => metrics.setModelVersion(alias === 'prod' ? config.mlflow.prod_alias : config.mlflow.staging_alias, version),
+  });
+  const lifecycle = { draining: false };
+  const app = buildApp({
+    config: live,
+    models,
+    log: parts.log,
+    labels: parts.labels,
+    requestIds: parts.requestIds,
+    metrics,
+    lifecycle,
+    ...(parts.clock ? { clock: parts.clock } : {}),
+    ...(parts.logger === undefined ? {} : { logger: parts.logger }),
+    ...(parts.logProblem ? { logProblem: parts.logProblem } : {}),
+  });
+  metrics.split.set(config.router.ab_split_b);
+  return {
+    app,
+    live,
+    models,
+    metrics,
+    lifecycle,
+    start() {
+      live.start(app.log.child({ component: 'config' }));
+      models.start(app.log.child({ component: 'models' }));
+    },
+    stop() {
+      models.stop();
+      live.stop();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+export { cachedModelDir, createModelCache, removeOrphanCaches } from './model-cache.js';
+export {
+  WorkerPoolError,
+  type LoadedModel,
+  type ModelColumn,
+  type ModelSpec,
+  type Row,
+  type RowPrediction,
+  type WorkerInfo,
+  type WorkerPoolErrorKind,
+  type WorkerState,
+} from './protocol.js';
+export { WORKER_SCRIPT, WorkerPool, type WorkerPoolOptions } from './worker-pool.js';

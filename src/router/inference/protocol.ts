@@ -1,0 +1,71 @@
+/**
+ * What the router and its Python inference workers (python/worker.py) exchange: the model specs,
+ * the answers, the workers' states and the pool's errors.
+ */
+import { DriftgateError } from '../../errors.js';
+
+export interface ModelColumn {
+  name: string;
+  type: 'numeric' | 'categorical';
+}
+
+export interface ModelSpec {
+  /** The pool's name for the model; the router uses the registry version. */
+  key: string;
+  /** What MLflow loads, e.g. models:/driftgate-iris/3. */
+  uri: string;
+  /** Feature columns in the order of every row sent to predict. */
+  columns: readonly ModelColumn[];
+}
+
+export interface LoadedModel {
+  key: string;
+  classes: string[];
+  /** The columns the model was fitted on, when it knows them (sklearn feature_names_in_). */
+  features: string[] | null;
+  loadMs: number;
+  source: 'registry' | 'cache';
+}
+
+export interface RowPrediction {
+  prediction: string;
+  probabilities: Record<string, number>;
+}
+
+export type Row = readonly (number | string)[];
+
+export type WorkerPoolErrorKind = 'no-worker' | 'worker-died' | 'timeout' | 'model-error' | 'closed';
+
+export class WorkerPoolError extends DriftgateError {
+  constructor(
+    readonly kind: WorkerPoolErrorKind,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+export type WorkerState = 'starting' | 'ready' | 'exited';
+
+export interface WorkerInfo {
+  slot: number;
+  pid: number | null;
+  state: WorkerState;
+  /** Keys of the models this worker can serve now. */
+  models: string[];
+  inflight: number;
+}
+
+export interface Reply {
+  id?: number;
+  ok?: boolean;
+  event?: string;
+  error?: { type: string; message: string };
+  classes?: string[];
+  features?: string[] | null;
+  load_ms?: number;
+  source?: 'registry' | 'cache';
+  predictions?: RowPrediction[];
+}
+
