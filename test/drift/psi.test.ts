@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 import { describe, expect, it } from 'vitest';
 
 import { InputError } from '../../src/errors.js';
@@ -14,9 +12,7 @@ import {
 import { categoricalChiSquare, countCategories, fillZeroShares, psiCategorical, psiFromShares, psiNumeric } from '../../src/drift/psi.js';
 import { quantileSorted, ValueCountQuantiles } from '../../src/stats/quantile.js';
 import { sortedCopy } from '../../src/stats/sorted-sample.js';
-
-/** JSON has no infinities: the generator writes them as strings. */
-type Num = number | 'Infinity' | '-Infinity';
+import { driftVectors, type Num, num, floats, expectProbability, expectClose } from '../helpers/reference-vectors.js';
 
 // Reference values from python/tools/gen_drift_vectors.py (numpy 1.26.4, scipy 1.11.4, Evidently's PSI rules).
 interface PsiVectors {
@@ -48,35 +44,7 @@ interface PsiVectors {
   }[];
 }
 
-const vectors = JSON.parse(readFileSync(new URL('../fixtures/drift-vectors.json', import.meta.url), 'utf8')) as PsiVectors;
-
-function num(value: Num): number {
-  return value === 'Infinity' ? Infinity : value === '-Infinity' ? -Infinity : value;
-}
-
-function floats(values: readonly Num[]): Float64Array {
-  return Float64Array.from(values, num);
-}
-
-/** PSI and shares to 1e-9 absolute. */
-function expectClose(actual: number, expected: Num, label: string, tolerance = 1e-9): void {
-  const e = num(expected);
-  if (!Number.isFinite(e)) {
-    expect(actual, label).toBe(e);
-    return;
-  }
-  expect(Math.abs(actual - e), `${label}: got ${actual}, expected ${e}`).toBeLessThanOrEqual(tolerance);
-}
-
-/** Probabilities to 1e-6 relative; exact 0 and 1 must match exactly. */
-function expectProbability(actual: number, expected: Num, label: string): void {
-  const e = num(expected);
-  if (e === 0 || e === 1) {
-    expect(actual, label).toBe(e);
-    return;
-  }
-  expect(Math.abs(actual - e), `${label}: got ${actual}, expected ${e}`).toBeLessThanOrEqual(1e-6 * Math.abs(e));
-}
+const vectors = driftVectors<PsiVectors>();
 
 /** A category sample from counts, interleaved so nothing depends on input order. */
 function expand(counts: Record<string, number>): string[] {

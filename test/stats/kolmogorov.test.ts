@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs';
-
 import { describe, expect, it } from 'vitest';
 
 import { kolmogorovSf, smirnovSf } from '../../src/stats/kolmogorov.js';
-
-/** JSON has no infinities: the generator writes them as strings. */
-type Num = number | 'Infinity' | '-Infinity';
+import { driftVectors, type Num, expectProbability } from '../helpers/reference-vectors.js';
 
 // Reference values from python/tools/gen_drift_vectors.py (numpy 1.26.4, scipy 1.11.4).
 interface KolmogorovVectors {
@@ -14,21 +10,7 @@ interface KolmogorovVectors {
   smirnov: { n: number; x: number; sf: Num }[];
 }
 
-const vectors = JSON.parse(readFileSync(new URL('../fixtures/drift-vectors.json', import.meta.url), 'utf8')) as KolmogorovVectors;
-
-function num(value: Num): number {
-  return value === 'Infinity' ? Infinity : value === '-Infinity' ? -Infinity : value;
-}
-
-/** Probabilities to 1e-6 relative; exact 0 and 1 must match exactly. */
-function expectProbability(actual: number, expected: Num, label: string): void {
-  const e = num(expected);
-  if (e === 0 || e === 1 || !Number.isFinite(e)) {
-    expect(actual, label).toBe(e);
-    return;
-  }
-  expect(Math.abs(actual - e), `${label}: got ${actual}, expected ${e}`).toBeLessThanOrEqual(1e-6 * Math.abs(e));
-}
+const vectors = driftVectors<KolmogorovVectors>();
 
 it('uses vectors from numpy 1.26.4 / scipy 1.11.4', () => {
   expect(vectors.meta).toMatchObject({ numpy: '1.26.4', scipy: '1.11.4' });

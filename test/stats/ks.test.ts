@@ -5,9 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { exactTwoSided, ksStatistic, ksTwoSample } from '../../src/stats/ks.js';
 import { sortedCopy } from '../../src/stats/sorted-sample.js';
-
-/** JSON has no infinities: the generator writes them as strings. */
-type Num = number | 'Infinity' | '-Infinity';
+import { driftVectors, type Num, num, floats, expectProbability, expectClose } from '../helpers/reference-vectors.js';
 
 // Reference values from python/tools/gen_drift_vectors.py (numpy 1.26.4, scipy 1.11.4).
 interface KsVectors {
@@ -16,35 +14,7 @@ interface KsVectors {
   ksExact: { n1: number; n2: number; d: number; ok: boolean; statistic: Num; pvalue: Num }[];
 }
 
-const vectors = JSON.parse(readFileSync(new URL('../fixtures/drift-vectors.json', import.meta.url), 'utf8')) as KsVectors;
-
-function num(value: Num): number {
-  return value === 'Infinity' ? Infinity : value === '-Infinity' ? -Infinity : value;
-}
-
-function floats(values: readonly Num[]): Float64Array {
-  return Float64Array.from(values, num);
-}
-
-/** Probabilities to 1e-6 relative; exact 0 and 1 (and infinities) must match exactly. */
-function expectProbability(actual: number, expected: Num, label: string): void {
-  const e = num(expected);
-  if (e === 0 || e === 1 || !Number.isFinite(e)) {
-    expect(actual, label).toBe(e);
-    return;
-  }
-  expect(Math.abs(actual - e), `${label}: got ${actual}, expected ${e}`).toBeLessThanOrEqual(1e-6 * Math.abs(e));
-}
-
-/** Statistics and PSI to 1e-9 absolute. */
-function expectClose(actual: number, expected: Num, label: string, tolerance = 1e-9): void {
-  const e = num(expected);
-  if (!Number.isFinite(e)) {
-    expect(actual, label).toBe(e);
-    return;
-  }
-  expect(Math.abs(actual - e), `${label}: got ${actual}, expected ${e}`).toBeLessThanOrEqual(tolerance);
-}
+const vectors = driftVectors<KsVectors>();
 
 describe('ksTwoSample against scipy.stats.ks_2samp', () => {
   it('compares against the scipy and numpy that python/requirements.txt pins (regenerate the vectors when a pin moves)', () => {
