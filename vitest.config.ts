@@ -17,6 +17,7 @@ const INTEGRATION = [
   'test/router/inference/worker-pool.test.ts',
   'test/router/log-faults.test.ts',
   'test/router/serve-cli.test.ts',
+  'test/router/serve-faults.test.ts',
   'test/router/serve.test.ts',
   'test/train/train.test.ts',
 ];

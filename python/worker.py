@@ -10,6 +10,9 @@ the protocol). Every request carries an "id" that its reply echoes.
   -> {"id": 1, "ok": true, "classes": [...], "features": [...] | null, "load_ms": 812, "source": "registry" | "cache"}
   <- {"id": 2, "op": "predict", "key": "3", "rows": [[5.1, 3.5, 1.4, 0.2], ...]}   (values in column order)
   -> {"id": 2, "ok": true, "predictions": [{"prediction": "setosa", "probabilities": {"setosa": 0.97, ...}}, ...]}
+     a row the model cannot predict (it raises for that row alone, or returns NaN or infinite
+     probabilities) is answered in its place as {"error": {"type": "...", "message": "..."}}; its
+     batch-mates get their predictions
   <- {"id": 3, "op": "unload", "key": "3"}      -> {"id": 3, "ok": true}
   <- {"id": 4, "op": "ping"}                    -> {"id": 4, "ok": true}
   any failure                                   -> {"id": N, "ok": false, "error": {"type": "...", "message": "..."}}
@@ -19,6 +22,7 @@ loaded. The worker exits when stdin closes or the router dies; SIGINT and SIGTER
 """
 
 import json
+import math
 import os
 import sys
 import threading
@@ -32,7 +36,13 @@ _write_lock = threading.Lock()
 
 
 def send(message: dict) -> None:
-    data = (json.dumps(message, separators=(",", ":")) + "\n").encode("utf-8")
+    # allow_nan=False: NaN and Infinity are not JSON, and the router could not parse the line. A
+    # reply that cannot be written as JSON becomes an error reply for the same request.
+    try:
+        text = json.dumps(message, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        text = json.dumps(error_reply(message.get("id"), error), separators=(",", ":"))
+    data = (text + "\n").encode("utf-8")
     with _write_lock:
         _protocol.write(data)
         _protocol.flush()
@@ -143,23 +153,60 @@ def class_labels(model):
     return classes
 
 
+def frame_of(entry: dict, rows: list):
+    if entry["numeric"]:
+        return pd.DataFrame(np.asarray(rows, dtype=np.float64), columns=entry["names"])
+    frame = pd.DataFrame(rows, columns=entry["names"])
+    for name in entry["numeric_names"]:
+        frame[name] = frame[name].astype(np.float64)
+    return frame
+
+
+def row_error(error_type: str, message: str) -> dict:
+    return {"error": {"type": error_type, "message": message[:500]}}
+
+
+def probabilities_of(entry: dict, rows: list) -> list:
+    """One probability row per input row, or the error of a row the model raised for.
+
+    One predict_proba call for the whole batch; only if it raises is each row tried alone, so a
+    row that breaks the model fails by itself and its batch-mates are still answered."""
+    model = entry["model"]
+    try:
+        return model.predict_proba(frame_of(entry, rows)).tolist()
+    except Exception:  # noqa: BLE001 - find the row(s) that raise
+        if len(rows) == 1:
+            raise
+    out = []
+    for row in rows:
+        try:
+            out.append(model.predict_proba(frame_of(entry, [row])).tolist()[0])
+        except Exception as error:  # noqa: BLE001 - this row's answer
+            out.append(error)
+    return out
+
+
 def predict(request: dict) -> dict:
     entry = _models.get(request["key"])
     if entry is None:
         raise LookupError(f"model {request['key']} is not loaded in this worker")
     rows = request["rows"]
-    if entry["numeric"]:
-        frame = pd.DataFrame(np.asarray(rows, dtype=np.float64), columns=entry["names"])
-    else:
-        frame = pd.DataFrame(rows, columns=entry["names"])
-        for name in entry["numeric_names"]:
-            frame[name] = frame[name].astype(np.float64)
-    probabilities = entry["model"].predict_proba(frame)
     classes = entry["classes"]
-    best = probabilities.argmax(axis=1)
+    try:
+        results = probabilities_of(entry, rows)
+    except Exception as error:  # noqa: BLE001 - a batch of one that raised
+        results = [error]
     out = []
-    for row, index in zip(probabilities.tolist(), best.tolist()):
-        out.append({"prediction": classes[index], "probabilities": dict(zip(classes, row))})
+    for row in results:
+        if isinstance(row, BaseException):
+            message = str(row).strip().split("\n")[0] or type(row).__name__
+            out.append(row_error(type(row).__name__, f"the model raised {type(row).__name__} for this row: {message}"))
+        elif len(row) != len(classes) or not all(math.isfinite(p) for p in row):
+            shown = ", ".join(f"{c}={p!r}" for c, p in zip(classes, row))
+            out.append(row_error("NonFiniteProbabilities", f"the model returned probabilities that are not finite numbers for this row ({shown})"))
+        else:
+            best = max(range(len(row)), key=row.__getitem__)
+            out.append({"prediction": classes[best], "probabilities": dict(zip(classes, row))})
     return {"id": request["id"], "ok": True, "predictions": out}
 
 

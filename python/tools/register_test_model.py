@@ -10,7 +10,9 @@ Usage:
       --model lr:prod --model tree:staging --model lr-strong
 
 Each --model is KIND[:ALIAS]; KIND is lr (StandardScaler + LogisticRegression), lr-strong (the same
-with C=100, a visibly different version) or tree (a depth-2 DecisionTree). Versions are registered in
+with C=100, a visibly different version), tree (a depth-2 DecisionTree), or one of two models with a
+poison input for fault tests: log (log of every feature first, so a row with a value <= 0 gets NaN
+probabilities) and log-check (the same, but it raises ValueError for such a row). Versions are registered in
 the order given. The last stdout line is a JSON list: [{kind, version, alias, run_id, classes}].
 """
 
@@ -20,19 +22,29 @@ import os
 import sys
 
 
+# MLflow saves sklearn models with skops, which refuses types it does not know unless trusted.
+TRUSTED_TYPES = {"tree": ["sklearn.tree._tree.Tree"], "log-check": ["numpy.asarray_chkfinite"]}
+
+
 def build(kind: str):
+    import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
     from sklearn.tree import DecisionTreeClassifier
 
     if kind == "lr":
         return Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(max_iter=500))])
     if kind == "lr-strong":
         return Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(C=100.0, max_iter=2000))])
+    if kind in ("log", "log-check"):
+        steps = [("log", FunctionTransformer(np.log))]
+        if kind == "log-check":
+            steps.append(("finite", FunctionTransformer(np.asarray_chkfinite)))
+        return Pipeline([*steps, ("scale", StandardScaler()), ("model", LogisticRegression(max_iter=500))])
     if kind == "tree":
         return Pipeline([("scale", StandardScaler()), ("model", DecisionTreeClassifier(max_depth=2, random_state=0))])
-    raise SystemExit(f"register_test_model: unknown model kind {kind!r}; expected lr, lr-strong or tree")
+    raise SystemExit(f"register_test_model: unknown model kind {kind!r}; expected lr, lr-strong, tree, log or log-check")
 
 
 def main() -> int:
@@ -81,8 +93,7 @@ def main() -> int:
                 registered_model_name=args.name,
                 # Explicit requirements skip MLflow's inference, which imports the model in a subprocess (~15 s).
                 pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"mlflow=={mlflow.__version__}"],
-                # MLflow saves sklearn models with skops, which refuses tree internals unless trusted.
-                skops_trusted_types=["sklearn.tree._tree.Tree"] if kind == "tree" else None,
+                skops_trusted_types=TRUSTED_TYPES.get(kind),
             )
         version = str(info.registered_model_version)
         if alias:

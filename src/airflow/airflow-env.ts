@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { PROJECT_ROOT, STATE_DIR } from '../project.js';
-import { ENVIRONMENTS } from '../python/bootstrap.js';
+import { ENVIRONMENTS, liveVenvDir } from '../python/bootstrap.js';
 
 export const DEFAULT_AIRFLOW_HOME = path.join(STATE_DIR, 'airflow');
 export const DEFAULT_DAGS_FOLDER = path.join(PROJECT_ROOT, 'dags');
@@ -14,8 +14,9 @@ export interface AirflowPaths {
   dagsFolder: string;
 }
 
+/** A program of the live Airflow build, by its path in the build folder (not through the link): a process started from it keeps its build when the pins change. */
 export function airflowBin(name = 'airflow'): string {
-  return path.join(ENVIRONMENTS.airflow.venvDir, 'bin', name);
+  return path.join(liveVenvDir(ENVIRONMENTS.airflow), 'bin', name);
 }
 
 export function airflowDb(home: string): string {
@@ -38,8 +39,9 @@ export function airflowEnv(paths: AirflowPaths): Record<string, string> {
  * plain `airflow ...` processes) and for people running the airflow CLI by hand. Other commands call
  * the binaries by absolute path and leave PATH alone, so tasks see the caller's PATH.
  */
-export function pathWithAirflow(base: Readonly<Record<string, string | undefined>> = process.env): string {
-  return [path.dirname(airflowBin()), base.PATH ?? ''].filter(Boolean).join(path.delimiter);
+export function pathWithAirflow(base: Readonly<Record<string, string | undefined>> = process.env, binDir = path.join(ENVIRONMENTS.airflow.venvDir, 'bin')): string {
+  // By default through the link: a shell's PATH stays good when a new build replaces this one.
+  return [binDir, base.PATH ?? ''].filter(Boolean).join(path.delimiter);
 }
 
 /** POSIX shell `export` lines for using the same Airflow by hand (`eval "$(driftgate airflow env)"`). */

@@ -54,7 +54,7 @@ export async function ensureMigrated(paths: AirflowPaths, log: Log): Promise<voi
   mkdirSync(paths.home, { recursive: true });
   mkdirSync(paths.dagsFolder, { recursive: true });
   log(`[airflow] migrating the metadata DB in ${paths.home}`);
-  await runChild(airflowBin(), ['db', 'migrate'], { env: airflowEnv(paths), cwd: PROJECT_ROOT, timeoutMs: 300_000, label: 'airflow db migrate' });
+  await runChild(airflowBin(), ['db', 'migrate'], { env: airflowEnv(paths), inherit: ['airflow'], cwd: PROJECT_ROOT, timeoutMs: 300_000, label: 'airflow db migrate' });
   writeFileSync(marker, `${hash}\n`);
 }
 
@@ -72,6 +72,7 @@ export async function checkImports(paths: AirflowPaths, log: Log): Promise<Impor
   const { stdout } = await runChild(airflowBin('python'), ['-c', DAGBAG_CHECK, paths.dagsFolder], {
     // Airflow prints a graphviz UserWarning on stdout; keep the output to DagBag's logs and our line.
     env: { ...airflowEnv(paths), PYTHONWARNINGS: 'ignore' },
+    inherit: ['airflow'],
     cwd: PROJECT_ROOT,
     timeoutMs: 300_000,
     label: 'DagBag import check',
@@ -192,6 +193,7 @@ export async function dagsTest(paths: AirflowPaths, dagId: string, options: Dags
   try {
     await runChild(airflowBin(), ['dags', 'test', dagId, ...(options.logicalDate ? [options.logicalDate] : [])], {
       env: { ...options.env, ...airflowEnv(paths) },
+      inherit: ['airflow'],
       cwd: PROJECT_ROOT,
       timeoutMs: options.timeoutMs ?? 3_600_000,
       killAfterMs: 15_000,

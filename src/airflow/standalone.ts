@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { DriftgateError, tail } from '../errors.js';
+import { childEnv } from '../process/child-env.js';
 import { PROJECT_ROOT } from '../project.js';
 import { airflowBin, airflowEnv, pathWithAirflow, type AirflowPaths } from './airflow-env.js';
 import { ensureAirflow } from './run-airflow.js';
@@ -118,17 +119,22 @@ export async function runStandalone(paths: AirflowPaths, options: StandaloneOpti
   log(`[airflow] starting airflow standalone (AIRFLOW_HOME=${paths.home}); full log: ${logFile}`);
   const child = execa(airflowBin(), ['standalone'], {
     cwd: PROJECT_ROOT,
-    env: {
-      ...airflowEnv(paths),
-      PATH: pathWithAirflow(),
-      AIRFLOW__API__HOST: host,
-      AIRFLOW__API__PORT: String(port),
-      // The LocalExecutor's workers reach the Execution API here; the default assumes port 8080.
-      AIRFLOW__API__BASE_URL: url,
-      // Pick up regenerated DAG files within 30 s instead of the default 5 minutes.
-      AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL: '30',
-    },
-    extendEnv: true,
+    // Airflow and its tasks (driftgate CLIs) inherit the allowlist, never the router's secrets.
+    env: childEnv({
+      inherit: ['airflow'],
+      extra: {
+        ...airflowEnv(paths),
+        // The build folder, not the link: components started later keep this build when the pins change.
+        PATH: pathWithAirflow(process.env, path.dirname(airflowBin())),
+        AIRFLOW__API__HOST: host,
+        AIRFLOW__API__PORT: String(port),
+        // The LocalExecutor's workers reach the Execution API here; the default assumes port 8080.
+        AIRFLOW__API__BASE_URL: url,
+        // Pick up regenerated DAG files within 30 s instead of the default 5 minutes.
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL: '30',
+      },
+    }),
+    extendEnv: false,
     // Its own process group: a Ctrl-C reaches us only, and we stop Airflow once, in order.
     detached: true,
     cleanup: true,

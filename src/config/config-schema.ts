@@ -101,6 +101,8 @@ export const configSchema = object({
     ab_start_split: share(0.5),
     assignment_seed: string({ default: 'driftgate' }),
     log_path: string({ default: '../.driftgate/predictions.csv' }),
+    /** Downloaded model files by version, and the last versions served, so a restart serves without MLflow. */
+    model_cache_dir: string({ default: '../.driftgate/models' }),
     /** written: a reply waits until its row is in the file (kill -9 loses none); buffered: rows are written every flush_interval_ms. */
     log_ack: oneOf(['written', 'buffered'] as const, { default: 'written' }),
     /** What a machine crash may lose: never (what the OS had not written), interval (flush_interval_ms), always (nothing). */
@@ -117,6 +119,13 @@ export const configSchema = object({
     /** Feedback is accepted for predictions at most this old (the request id carries its time). */
     feedback_max_age_s: positiveInt(7 * 24 * 3600),
     body_limit_bytes: number({ integer: true, min: 256, default: 16_384 }),
+    /**
+     * Bounds receiving a request, and answering it (queue, batch, worker); a worker silent for half of
+     * it is taken for hung, killed and replaced, and its batch retried once on another.
+     */
+    request_timeout_ms: number({ integer: true, min: 100, max: 600_000, default: 10_000 }),
+    /** An idle keep-alive connection is closed after this long (longer than a load balancer's idle timeout). */
+    keep_alive_timeout_ms: number({ integer: true, min: 1000, max: 3_600_000, default: 72_000 }),
     rate_limit: object({
       max: positiveInt(5000),
       window_ms: positiveInt(1000),

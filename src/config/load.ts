@@ -124,4 +124,5 @@ function resolvePaths(config: Config, dir: string): void {
   config.ab.reports_dir = at(config.ab.reports_dir);
   config.mlflow.state_dir = at(config.mlflow.state_dir);
   config.router.log_path = at(config.router.log_path);
+  config.router.model_cache_dir = at(config.router.model_cache_dir);
 }

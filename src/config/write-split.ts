@@ -1,29 +1,35 @@
 /**
  * Rewrite `router.ab_split_b` in the YAML config in place. The file stays the one source of truth for
  * the split (the router watches it), so the edit keeps every comment and byte around the value, and
- * lands atomically (temp file and rename): a reader sees the old file or the new one.
+ * lands through editConfigFile: under the writers' lock, re-read inside it, atomically (temp file and
+ * rename, a reader sees the old file or the new one), through a symlink, keeping mode and owner.
  */
-import { readFileSync } from 'node:fs';
 import { isScalar, parseDocument, type Document } from 'yaml';
 import { ConfigError, describe } from '../errors.js';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { editConfigFile, editConfigFileAsync } from './edit-file.js';
 
 const SPLIT_PATH = ['router', 'ab_split_b'] as const;
 
-export function writeSplit(configFile: string, value: number): void {
+function checkSplit(configFile: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
     throw new ConfigError(configFile, SPLIT_PATH.join('.'), `expected a number >= 0 and <= 1, got ${describe(value)}`);
   }
-  let text: string;
-  try {
-    text = readFileSync(configFile, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(configFile, '', `cannot read the file (${code ?? String(error)})`, {
-      cause: error,
-      code: code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID',
-    });
-  }
+}
+
+/** Set the split, waiting for the writers' lock synchronously (the CLI: promote's resetSplit is synchronous). */
+export function writeSplit(configFile: string, value: number): void {
+  checkSplit(configFile, value);
+  editConfigFile(configFile, (text) => splitText(configFile, text, value));
+}
+
+/** Set the split, waiting for the lock without blocking the event loop (the router's PUT /ab). */
+export async function writeSplitAsync(configFile: string, value: number): Promise<void> {
+  checkSplit(configFile, value);
+  await editConfigFileAsync(configFile, (text) => splitText(configFile, text, value));
+}
+
+/** The file's text with the split set; runs inside the lock on the text read there. */
+function splitText(configFile: string, text: string, value: number): string {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const yamlError = doc.errors[0];
   if (yamlError) throw new ConfigError(configFile, '', `broken YAML: ${yamlError.message.split('\n')[0]}`, { cause: yamlError });
@@ -33,7 +39,7 @@ export function writeSplit(configFile: string, value: number): void {
     if (router.value !== null) throw new ConfigError(configFile, 'router', `expected a mapping, got ${describe(router.value)}`);
     doc.delete('router');
   }
-  writeFileAtomic(configFile, withSplit(text, doc, value));
+  return withSplit(text, doc, value);
 }
 
 /**

@@ -1,14 +1,23 @@
 /**
  * Run a child process the way execa does it: a timeout, then SIGTERM, then a forced kill; the child
  * dies with us; every failure is one ChildProcessError with exit code, signal, timed-out flag and
- * the stderr tail.
+ * the stderr tail. The child gets an allowlisted environment (child-env.ts), never all of ours.
  */
 import { execa } from 'execa';
 import { ChildProcessError, tail } from '../errors.js';
+import { childEnv, type ChildKind } from './child-env.js';
+
+/** Callers that do not say what their child is get this: every non-secret kind (the bootstrap's pip, the demo's CLI children). */
+export const DEFAULT_INHERIT: readonly ChildKind[] = ['driftgate'];
 
 export interface RunOptions {
   cwd?: string;
+  /** Variables set for the child on top of what it inherits; undefined removes one. */
   env?: Record<string, string | undefined>;
+  /** What the child is, so what it inherits from our environment; DEFAULT_INHERIT when not given. */
+  inherit?: readonly ChildKind[];
+  /** Our variables passed by name although no kind allows them: the only way a DRIFTGATE_* secret reaches a child. */
+  passEnv?: readonly string[];
   timeoutMs?: number;
   /** Grace period between SIGTERM and SIGKILL. */
   killAfterMs?: number;
@@ -30,8 +39,8 @@ export async function runChild(file: string, args: readonly string[], options: R
   const stderrLines: string[] = [];
   const child = execa(file, args, {
     cwd: options.cwd,
-    env: options.env,
-    extendEnv: true,
+    env: childEnv({ inherit: options.inherit ?? DEFAULT_INHERIT, extra: options.env, pass: options.passEnv }),
+    extendEnv: false,
     timeout: options.timeoutMs,
     forceKillAfterDelay: options.killAfterMs ?? 5000,
     cancelSignal: options.signal,

@@ -34,6 +34,8 @@ export class MlflowApiError extends DriftgateError {
     readonly status: number,
     readonly errorCode: string,
     message: string,
+    /** The body was MLflow's JSON error ({error_code, message}), not some other server's page. */
+    readonly mlflowAnswer = false,
   ) {
     super('MLFLOW_ERROR', message);
   }
@@ -75,14 +77,18 @@ export class MlflowClient {
     if (!response.ok) {
       let errorCode = `HTTP_${response.status}`;
       let message = text.slice(0, 300);
+      let mlflowAnswer = false;
       try {
-        const body = JSON.parse(text) as { error_code?: string; message?: string };
-        errorCode = body.error_code ?? errorCode;
-        message = body.message ?? message;
+        const body = JSON.parse(text) as { error_code?: unknown; message?: unknown };
+        if (typeof body.error_code === 'string') {
+          errorCode = body.error_code;
+          mlflowAnswer = true;
+          if (typeof body.message === 'string') message = body.message;
+        }
       } catch {
         // not JSON (a proxy's error page): keep the text
       }
-      throw new MlflowApiError(response.status, errorCode, `MLflow ${method} ${endpoint} failed (${response.status} ${errorCode}): ${message}`);
+      throw new MlflowApiError(response.status, errorCode, `MLflow ${method} ${endpoint} failed (${response.status} ${errorCode}): ${message}`, mlflowAnswer);
     }
     return (text ? JSON.parse(text) : {}) as T;
   }
@@ -118,7 +124,7 @@ export class MlflowClient {
       return orNull((await this.maybe(() => this.call<{ model_version: ModelVersion }>('GET', 'registered-models/alias', { name, alias })))?.model_version);
     } catch (error) {
       // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE "Registered model alias X not found."
-      if (error instanceof MlflowApiError && error.errorCode === 'INVALID_PARAMETER_VALUE' && /alias .* not found/i.test(error.message)) return null;
+      if (error instanceof MlflowApiError && error.mlflowAnswer && error.errorCode === 'INVALID_PARAMETER_VALUE' && /alias .* not found/i.test(error.message)) return null;
       throw error;
     }
   }
@@ -264,12 +270,16 @@ export class MlflowClient {
     return (page.files ?? []).map((f) => f.path);
   }
 
-  /** Treat "does not exist" as absence; every other failure propagates. */
+  /**
+   * Treat MLflow's own "does not exist" as absence; every other failure propagates. Only the error
+   * code in MLflow's JSON error body counts: a 404 page from something else on the tracking URI (a load
+   * balancer during a deploy, a proxy, another program on the port) says nothing about the registry.
+   */
   private async maybe<T>(call: () => Promise<T>): Promise<T | null> {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof MlflowApiError && (error.status === 404 || error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) return null;
+      if (error instanceof MlflowApiError && error.mlflowAnswer && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
       throw error;
     }
   }

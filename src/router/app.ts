@@ -61,7 +61,7 @@ export function buildApp(deps: RouterDeps): FastifyInstance {
     requestIds: deps.requestIds,
     metrics: deps.metrics,
     clock: deps.clock ?? { now: Date.now },
-    lifecycle: deps.lifecycle ?? { draining: false },
+    lifecycle: deps.lifecycle ?? { starting: null, draining: false },
     logProblem: deps.logProblem ?? (() => null),
     counts: { A: 0, B: 0 },
     startedAt: Date.now(),
@@ -72,6 +72,13 @@ export function buildApp(deps: RouterDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: () => context.requestIds.issue(),
     bodyLimit: config.router.body_limit_bytes,
+    // A request must arrive whole within router.request_timeout_ms (a body trickling in byte by byte is
+    // cut: Node answers 408 and closes), checked every 250 ms rather than Node's 30 s; an idle
+    // keep-alive connection closes after keep_alive_timeout_ms; a socket silent for both is closed.
+    requestTimeout: config.router.request_timeout_ms,
+    keepAliveTimeout: config.router.keep_alive_timeout_ms,
+    connectionTimeout: config.router.keep_alive_timeout_ms + config.router.request_timeout_ms,
+    http: { headersTimeout: config.router.request_timeout_ms, connectionsCheckingInterval: 250 },
     // Draining answers with the contract's error body (onRequest below), not Fastify's.
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },

@@ -3,14 +3,14 @@
  * first item has waited maxWaitMs and there is capacity to run it (`canRun`). While every worker
  * is busy, waiting items keep coalescing instead of queueing in a pipe as tiny batches: under
  * load batches grow by themselves, and an idle router still answers after maxWaitMs.
- * Each item gets its own result back.
+ * Each item gets its own result back: an output, or an Error for that item alone.
  */
 
 export interface BatcherOptions<I, O> {
   maxSize: number;
   maxWaitMs: number;
-  /** Runs one batch; must return one output per input, in order. */
-  run: (items: I[]) => Promise<O[]>;
+  /** Runs one batch; must return one output per input, in order (an Error fails that item only). */
+  run: (items: I[]) => Promise<(O | Error)[]>;
   /** Whether a batch would start at once (an idle worker); call wake() when that changes. */
   canRun?: () => boolean;
 }
@@ -37,9 +37,23 @@ export class Batcher<I, O> {
     return { queued: this.queue.length, running: this.running };
   }
 
-  submit(item: I): Promise<O> {
+  /** An item whose `signal` aborts while it still waits for its batch leaves the queue, rejected with the reason. */
+  submit(item: I, signal?: AbortSignal): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      const waiting: Waiting<I, O> = { item, resolve, reject };
+      if (signal) {
+        signal.addEventListener(
+          'abort',
+          () => {
+            const index = this.queue.indexOf(waiting);
+            if (index < 0) return;
+            this.queue.splice(index, 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      }
+      this.queue.push(waiting);
       // A full batch cannot grow any more: send it even if it has to queue behind another.
       if (this.queue.length >= this.options.maxSize) this.flush();
       else if (this.timer === null && !this.due) this.timer = setTimeout(() => this.onTimer(), this.options.maxWaitMs);
@@ -78,7 +92,11 @@ export class Batcher<I, O> {
     try {
       const outputs = await this.options.run(batch.map((w) => w.item));
       if (outputs.length !== batch.length) throw new Error(`expected ${batch.length} batch results, got ${outputs.length}`);
-      batch.forEach((w, i) => w.resolve(outputs[i] as O));
+      batch.forEach((w, i) => {
+        const output = outputs[i] as O | Error;
+        if (output instanceof Error) w.reject(output);
+        else w.resolve(output);
+      });
     } catch (error) {
       for (const w of batch) w.reject(error);
     } finally {

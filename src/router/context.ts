@@ -8,6 +8,12 @@ import type { ModelBackend } from './model-set.js';
 import type { RequestIds } from './request-id.js';
 
 /** The config as the router sees it while running: live values, and the one write it makes. */
+/** Where the process is: `starting` says what it waits for before serving (null once it serves); `draining` once it stops. */
+export interface Lifecycle {
+  starting: string | null;
+  draining: boolean;
+}
+
 export interface ConfigHolder {
   readonly current: Config;
   setSplit(split: number): Promise<Config>;
@@ -40,7 +46,7 @@ export interface RouterDeps {
   /** Fastify's logger: options for pino, or false (tests). */
   logger?: FastifyServerOptions['logger'];
   /** Set `draining` when the process is stopping: new requests get 503 SHUTTING_DOWN. */
-  lifecycle?: { draining: boolean };
+  lifecycle?: Lifecycle;
   /** A problem with the predictions log (a failing disk), reported by /ready; null when healthy. */
   logProblem?: () => string | null;
 }

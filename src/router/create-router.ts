@@ -6,16 +6,18 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config, Env } from '../config/index.js';
 import { buildApp } from './app.js';
-import type { Clock, LogSink } from './context.js';
+import type { Clock, Lifecycle, LogSink } from './context.js';
 import type { LabelIndex } from './label-index.js';
 import { LiveConfig } from './live-config.js';
 import { RouterMetrics } from './metrics.js';
-import { ModelSet, type ModelPool } from './model-set.js';
+import { ModelSet, type ModelPool, type ServedRecord } from './model-set.js';
 import type { AliasRegistry } from './registry-poller.js';
 import type { RequestIds } from './request-id.js';
 
 export interface RouterParts {
   pool: ModelPool;
+  /** The versions served last, kept across restarts (serve hands in the pool's ModelCache). */
+  served?: ServedRecord;
   registry: AliasRegistry;
   log: LogSink;
   labels: LabelIndex;
@@ -36,10 +38,18 @@ export interface Router {
   models: ModelSet;
   metrics: RouterMetrics;
   /** Set `draining` when the process stops: new requests get 503 SHUTTING_DOWN. */
-  lifecycle: { draining: boolean };
+  lifecycle: Lifecycle;
   /** Follow the config file and the registry (logging through the app's logger). */
   start(): void;
   stop(): void;
+}
+
+/**
+ * How long a worker may take over one batch before it is taken for hung: half the request deadline,
+ * so the retry on another worker still fits inside router.request_timeout_ms.
+ */
+export function workerTimeoutMs(config: Pick<Config, 'router'>): number {
+  return Math.ceil(config.router.request_timeout_ms / 2);
 }
 
 export function createRouter(config: Config, env: Env, parts: RouterParts): Router {
@@ -47,6 +57,7 @@ export function createRouter(config: Config, env: Env, parts: RouterParts): Rout
   const live = new LiveConfig(config, env);
   const models = new ModelSet({
     pool: parts.pool,
+    ...(parts.served ? { served: parts.served } : {}),
     registry: parts.registry,
     registryUri: config.mlflow.tracking_uri,
     modelName: config.mlflow.model_name,
@@ -59,7 +70,7 @@ export function createRouter(config: Config, env: Env, parts: RouterParts): Rout
     onBatch: (alias, size) => metrics.batchSize.observe({ alias }, size),
     onVersionChange: (alias, version) => metrics.setModelVersion(alias === 'prod' ? config.mlflow.prod_alias : config.mlflow.staging_alias, version),
   });
-  const lifecycle = { draining: false };
+  const lifecycle: Lifecycle = { starting: null, draining: false };
   const app = buildApp({
     config: live,
     models,

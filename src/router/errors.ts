@@ -1,6 +1,6 @@
 /**
  * The router's HTTP errors: a stable code per failure and only the statuses of the contract
- * (400, 401, 404, 413, 429, 503). The body is always {error: {code, message, field?}}.
+ * (400, 401, 404, 413, 422, 429, 503). The body is always {error: {code, message, field?}}.
  */
 import { DriftgateError } from '../errors.js';
 import type { LogWriteError } from '../prediction-log/index.js';
@@ -17,13 +17,16 @@ export type RouterErrorCode =
   | 'RATE_LIMITED'
   | 'MODEL_UNAVAILABLE'
   | 'WORKER_FAILED'
+  | 'PREDICTION_FAILED'
+  | 'DEADLINE_EXCEEDED'
   | 'LOG_UNAVAILABLE'
   | 'NOT_READY'
   | 'SHUTTING_DOWN'
   | 'CONFIG_INVALID'
+  | 'CONFIG_NOT_WRITTEN'
   | 'INTERNAL_ERROR';
 
-export type RouterStatus = 400 | 401 | 404 | 413 | 429 | 503;
+export type RouterStatus = 400 | 401 | 404 | 413 | 422 | 429 | 503;
 
 export interface ErrorBody {
   error: { code: RouterErrorCode; message: string; field?: string };

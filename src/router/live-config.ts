@@ -8,8 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import { readFile, stat } from 'node:fs/promises';
 import { parseConfig, type Config, type Env } from '../config/index.js';
-import { ConfigError } from '../errors.js';
-import { writeSplit } from '../config/write-split.js';
+import { ConfigError, DriftgateError } from '../errors.js';
+import { writeSplitAsync } from '../config/write-split.js';
 import { RouterError } from './errors.js';
 
 /** Keys applied without a restart; every other change is reported and waits for one. */
@@ -148,9 +148,15 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
       new RouterError(503, 'CONFIG_INVALID', `the split was not written because the config file is invalid: ${error.message}`, undefined, { cause: error });
     try {
       parseConfig(await readFile(this.file, 'utf8'), this.file, this.env);
-      writeSplit(this.file, split);
     } catch (error) {
       if (error instanceof ConfigError) throw invalid(error);
+      throw error;
+    }
+    try {
+      await writeSplitAsync(this.file, split);
+    } catch (error) {
+      // A read-only file, a full disk, a writer hanging on the lock: a 503 that says so, never a crash.
+      if (error instanceof DriftgateError) throw new RouterError(503, 'CONFIG_NOT_WRITTEN', `the split was not written: ${error.message}`, undefined, { cause: error });
       throw error;
     }
     const updated = await readFile(this.file, 'utf8');

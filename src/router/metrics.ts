@@ -106,6 +106,17 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
+  readonly registryUp = new Gauge({
+    name: 'driftgate_router_registry_up',
+    help: '1 when the last poll of the model registry got an answer, 0 while it is unreachable (the last known versions keep serving)',
+    registers: [this.registry],
+  });
+  readonly registryLastSuccess = new Gauge({
+    name: 'driftgate_router_registry_last_success_timestamp_seconds',
+    help: 'Unix time of the last poll the model registry answered (0: none since the router started)',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     this.hashVersion.set(ASSIGNMENT_HASH_VERSION);
     this.logWritable.set(1);
@@ -115,6 +126,12 @@ export class RouterMetrics {
   setModelVersion(alias: string, version: string | null): void {
     if (version === null) this.modelVersion.remove({ alias });
     else this.modelVersion.set({ alias }, Number(version));
+  }
+
+  /** Set at scrape time from the registry poller's status. */
+  setRegistryStatus(status: { ok: boolean; last_success: string | null }): void {
+    this.registryUp.set(status.ok ? 1 : 0);
+    this.registryLastSuccess.set(status.last_success === null ? 0 : Date.parse(status.last_success) / 1000);
   }
 
   observePrediction(variant: Variant, alias: string, version: string, seconds: number): void {

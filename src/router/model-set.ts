@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { ModelVersion } from '../registry/index.js';
 import { Batcher } from './batcher.js';
 import { RouterError } from './errors.js';
-import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from './inference/index.js';
+import { WorkerPoolError, type LastKnown, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type RowResult, type WorkerInfo } from './inference/index.js';
 import { ALIAS_KEYS, RegistryPoller, type AliasKey, type AliasRegistry, type RegistryStatus } from './registry-poller.js';
 
 export { ALIAS_KEYS, type AliasKey } from './registry-poller.js';
@@ -17,7 +17,10 @@ export { ALIAS_KEYS, type AliasKey } from './registry-poller.js';
 export interface ModelPool {
   load(spec: ModelSpec): Promise<LoadedModel>;
   unload(key: string): Promise<void>;
-  predict(key: string, rows: readonly Row[]): Promise<RowPrediction[]>;
+  /** One result per row: a prediction, or why the model could not predict that row. */
+  predict(key: string, rows: readonly Row[]): Promise<RowResult[]>;
+  /** True when the model's files are on disk, so it loads without the registry. */
+  cached(key: string): boolean;
   serves(key: string): boolean;
   /** True when a worker holding the model is idle. */
   hasIdle(key: string): boolean;
@@ -62,15 +65,24 @@ export interface Readiness {
 export interface ModelBackend {
   /** True when the alias has a version answering requests. */
   servable(alias: AliasKey): boolean;
-  predict(alias: AliasKey, row: Row): Promise<ServedPrediction>;
+  /** Predict one row (batched with others); a `signal` that aborts while it waits takes it out of the queue. */
+  predict(alias: AliasKey, row: Row, signal?: AbortSignal): Promise<ServedPrediction>;
   status(): ModelStatus;
   readiness(): Readiness;
   /** Resolve the aliases again now (admin reload); resolves when any new version is serving. */
   reload(): Promise<ModelStatus>;
 }
 
+/** Where the versions served last are kept across restarts (the ModelCache). */
+export interface ServedRecord {
+  lastKnown(): LastKnown | null;
+  saveLastKnown(versions: Record<AliasKey, string | null>): void;
+}
+
 export interface ModelSetOptions {
   pool: ModelPool;
+  /** Without it, a router started while the registry is unreachable serves nothing until it answers. */
+  served?: ServedRecord;
   registry: AliasRegistry;
   registryUri: string;
   modelName: string;
@@ -107,6 +119,10 @@ export class ModelSet implements ModelBackend {
   private readonly poller: RegistryPoller;
   private logger: Logger | null = null;
   private readonly now: () => number;
+  /** Serving the versions of the last run because the registry has not answered since the start. */
+  private restored: LastKnown | null = null;
+  private restoreTried = false;
+  private saved = '';
 
   constructor(private readonly options: ModelSetOptions) {
     this.now = options.now ?? Date.now;
@@ -117,7 +133,15 @@ export class ModelSet implements ModelBackend {
       aliases: options.aliases,
       pollMs: options.pollMs,
       now: this.now,
-      onResolved: (versions) => Promise.all(ALIAS_KEYS.map((key) => this.apply(key, versions[key]))).then(() => undefined),
+      onResolved: async (versions) => {
+        if (this.restored) {
+          this.logger?.info({ event: 'registry_answered' }, `the model registry answered; its aliases replace the last known versions`);
+          this.restored = null;
+        }
+        await Promise.all(ALIAS_KEYS.map((key) => this.apply(key, versions[key])));
+        this.saveServed();
+      },
+      onUnreachable: (message) => this.restoreLastKnown(message),
     });
     const batcher = (alias: AliasKey) =>
       new Batcher<Row, ServedPrediction>({
@@ -154,8 +178,8 @@ export class ModelSet implements ModelBackend {
     return this.slots[alias].serving !== null;
   }
 
-  predict(alias: AliasKey, row: Row): Promise<ServedPrediction> {
-    return this.batchers[alias].submit(row);
+  predict(alias: AliasKey, row: Row, signal?: AbortSignal): Promise<ServedPrediction> {
+    return this.batchers[alias].submit(row, signal);
   }
 
   async reload(): Promise<ModelStatus> {
@@ -167,6 +191,44 @@ export class ModelSet implements ModelBackend {
   /** Resolve the aliases now (tests, admin reload); resolves when the resulting loads are done. */
   refresh(): Promise<void> {
     return this.poller.refresh();
+  }
+
+  /**
+   * The registry has not answered since the router started: serve the versions the last run served,
+   * from the model files on disk, until it does. Tried once, at the first failed poll.
+   */
+  private async restoreLastKnown(why: string): Promise<void> {
+    if (this.poller.answered || this.restoreTried || !this.options.served) return;
+    this.restoreTried = true;
+    const last = this.options.served.lastKnown();
+    const usable = ALIAS_KEYS.filter((key) => {
+      const version = last?.versions[key];
+      return version != null && this.options.pool.cached(version);
+    });
+    if (!last || !usable.includes('prod')) {
+      this.logger?.warn({ event: 'no_last_known' }, `the model registry is unreachable (${why}) and no model files of a last known prod version are on disk: nothing to serve until it answers`);
+      return;
+    }
+    const named = usable.map((key) => `${this.options.aliases[key]} version ${last.versions[key]}`).join(', ');
+    this.logger?.warn(
+      { event: 'serving_last_known', versions: last.versions, saved_at: last.saved_at },
+      `the model registry is unreachable (${why}); serving the last known versions (${named}, recorded ${last.saved_at}) from the files on disk until it answers`,
+    );
+    this.restored = last;
+    await Promise.all(usable.map((key) => this.apply(key, { name: this.options.modelName, version: last.versions[key]! })));
+  }
+
+  /** Record what is served now (only what the registry named), for the next start. */
+  private saveServed(): void {
+    const versions = { prod: this.slots.prod.serving?.version ?? null, staging: this.slots.staging.serving?.version ?? null };
+    const key = JSON.stringify(versions);
+    if (!this.options.served || key === this.saved) return;
+    try {
+      this.options.served.saveLastKnown(versions);
+      this.saved = key;
+    } catch (error) {
+      this.logger?.warn({ event: 'last_known_save_failed', err: (error as Error).message }, `could not record the served versions for the next start: ${(error as Error).message}`);
+    }
   }
 
   private spec(version: string): ModelSpec {
@@ -255,7 +317,7 @@ export class ModelSet implements ModelBackend {
     );
   }
 
-  private async runBatch(key: AliasKey, rows: Row[]): Promise<ServedPrediction[]> {
+  private async runBatch(key: AliasKey, rows: Row[]): Promise<(ServedPrediction | RouterError)[]> {
     let alias = key;
     let serving = this.slots[key].serving;
     if (!serving && key === 'staging') {
@@ -267,9 +329,9 @@ export class ModelSet implements ModelBackend {
     if (!serving) throw new RouterError(503, 'MODEL_UNAVAILABLE', this.unavailableReason(key));
     this.options.onBatch?.(alias, rows.length);
     const { version } = serving;
-    let predictions: RowPrediction[];
+    let results: RowResult[];
     try {
-      predictions = await this.options.pool.predict(version, rows);
+      results = await this.options.pool.predict(version, rows);
     } catch (error) {
       if (error instanceof WorkerPoolError) {
         const code = error.kind === 'model-error' ? 'MODEL_UNAVAILABLE' : 'WORKER_FAILED';
@@ -278,7 +340,11 @@ export class ModelSet implements ModelBackend {
       throw error;
     }
     const aliasName = this.options.aliases[alias];
-    return predictions.map((p) => ({ alias, aliasName, version, prediction: p.prediction, probabilities: p.probabilities }));
+    return results.map((result) =>
+      'error' in result
+        ? new RouterError(422, 'PREDICTION_FAILED', `version ${version} of ${this.options.modelName} (${aliasName}) could not predict this row: ${result.error.message}`)
+        : { alias, aliasName, version, prediction: result.prediction, probabilities: result.probabilities },
+    );
   }
 
   private unavailableReason(key: AliasKey): string {
@@ -334,6 +400,10 @@ export class ModelSet implements ModelBackend {
       reasons.push(this.unavailableReason('staging'));
     }
     const notes: string[] = [];
+    if (this.restored) {
+      const named = ALIAS_KEYS.filter((key) => this.slots[key].serving).map((key) => `${this.options.aliases[key]} version ${this.slots[key].serving!.version}`);
+      notes.push(`serving the last known versions (${named.join(', ')}, recorded ${this.restored.saved_at}): the model registry has not answered since the router started`);
+    }
     const unreachable = this.poller.unreachable;
     if (unreachable) notes.push(`the model registry is unreachable (${unreachable}); the loaded models keep serving`);
     for (const key of ALIAS_KEYS) if (this.slots[key].error) notes.push(this.slots[key].error!);

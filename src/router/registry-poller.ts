@@ -30,6 +30,8 @@ export interface RegistryPollerOptions {
   now?: () => number;
   /** What the registry answered: the version each alias names (null: none). */
   onResolved: (versions: Record<AliasKey, ModelVersion | null>) => Promise<void>;
+  /** A poll got no answer (the registry is unreachable, or something else answered in its place). */
+  onUnreachable?: (message: string) => Promise<void>;
 }
 
 export class RegistryPoller {
@@ -91,6 +93,7 @@ export class RegistryPoller {
       }
       this.ok = false;
       this.lastError = message;
+      await this.options.onUnreachable?.(message);
       return;
     }
     if (!this.ok && this.answeredOnce) this.logger?.info({ event: 'registry_back' }, 'model registry reachable again');

@@ -2,7 +2,7 @@
  * `driftgate train`: check the data, make sure MLflow answers, run python/train.py (PyCaret, logging
  * straight to MLflow), then move an alias. Any failure leaves prod and staging exactly as they were.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
@@ -10,6 +10,7 @@ import { ChildProcessError, DriftgateError } from '../errors.js';
 import { runChild } from '../process/run.js';
 import { PROJECT_ROOT } from '../project.js';
 import { ENVIRONMENTS, ensurePythonEnv } from '../python/bootstrap.js';
+import { readPins } from '../python/pins.js';
 import { assignNewVersion, connectRegistry, TRAINING_TAGS, VERSION_TAGS, versionTag, type MlflowClient, type ModelVersion } from '../registry/index.js';
 import { checkTrainingData } from './training-data.js';
 
@@ -41,8 +42,8 @@ export interface TrainResult {
 const MODEL_REQUIREMENTS = ['pycaret', 'scikit-learn', 'pandas', 'numpy', 'scipy', 'cloudpickle', 'mlflow'];
 
 function modelRequirements(): string[] {
-  const pins = readFileSync(ENVIRONMENTS.train.requirements, 'utf8').split('\n');
-  return MODEL_REQUIREMENTS.map((name) => pins.find((line) => line.toLowerCase().startsWith(`${name}==`)) ?? name);
+  const pins = readPins(ENVIRONMENTS.train.requirements);
+  return MODEL_REQUIREMENTS.map((name) => (pins.has(name) ? `${name}==${pins.get(name)}` : name));
 }
 
 async function findRetriedVersion(client: MlflowClient, config: Config, runId: string): Promise<ModelVersion | null> {
@@ -119,6 +120,7 @@ export async function train(config: Config, options: TrainOptions): Promise<Trai
       killAfterMs: 10_000,
       signal: options.signal,
       env: { MLFLOW_TRACKING_URI: config.mlflow.tracking_uri, PYTHONUNBUFFERED: '1' },
+      inherit: ['python', 'mlflow'],
       onStderrLine: (line) => {
         const marker = /^DRIFTGATE_RUN_ID=(\w+)$/.exec(line);
         if (marker) runId = marker[1]!;

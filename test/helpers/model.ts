@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../../src/project.js';
 export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
 export interface TestModel {
-  kind: 'lr' | 'lr-strong' | 'tree';
+  kind: 'lr' | 'lr-strong' | 'tree' | 'log' | 'log-check';
   version: string;
   alias: string | null;
   run_id: string;
@@ -21,7 +21,8 @@ export interface TestModel {
 
 /**
  * Register one version per spec, in order; a spec is KIND[:ALIAS] with KIND lr (scaler + logistic
- * regression), lr-strong (the same, C=100) or tree (a depth-2 decision tree, visibly different).
+ * regression), lr-strong (the same, C=100), tree (a depth-2 decision tree, visibly different), or the
+ * poisonable log (NaN probabilities for a feature <= 0) and log-check (raises for one).
  */
 export async function registerTestModels(
   trackingUri: string,

@@ -1,8 +1,11 @@
 import http from 'node:http';
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, NODE_BIN } from '../../src/project.js';
 import { ENVIRONMENTS, venvPython } from '../../src/python/bootstrap.js';
 import { probe } from '../../src/mlflow/server.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
@@ -27,11 +30,20 @@ describe('driftgate mlflow start|stop|status against a real server', () => {
     expect(before.exitCode).toBe(1);
     expect(before.stderr).toBe(`driftgate: MLflow is not running at ${uri}\n`);
 
-    const started = await runCli(['mlflow', 'start', '--config', config, '--json']);
+    // The router's secrets in the operator's shell must not reach the server.
+    const secrets = { DRIFTGATE_ADMIN_TOKEN: 'admin-token-s3cret', DRIFTGATE_REQUEST_KEY: 'request-key-0123456789abcdef' };
+    const started = await runCli(['mlflow', 'start', '--config', config, '--json'], { env: secrets });
     expect(started.stderr).toContain(`[mlflow] up at ${uri}`);
     expect(started.exitCode).toBe(0);
     const startResult = JSON.parse(started.stdout) as { pid: number; running: boolean; managed: boolean; message: string };
     expect(startResult).toEqual({ uri, managed: true, running: true, pid: startResult.pid, message: `MLflow started at ${uri} (pid ${startResult.pid})` });
+    const serverEnv = readFileSync(`/proc/${startResult.pid}/environ`, 'utf8').split('\0');
+    expect(serverEnv.filter((entry) => entry.startsWith('DRIFTGATE_'))).toEqual([]);
+    expect(serverEnv).toContain('MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false');
+    const record = JSON.parse(readFileSync(path.join(dir, 'mlflow', 'server.pid'), 'utf8')) as { format: string; pid: number; start_ticks: string; argv: string[] };
+    expect(record).toMatchObject({ format: 'driftgate-mlflow-pid/2', pid: startResult.pid });
+    expect(record.start_ticks).toMatch(/^\d+$/);
+    expect(record.argv.slice(0, 2)).toEqual([path.join(path.dirname(venvPython(ENVIRONMENTS.train.venvDir)), 'mlflow'), 'server']);
 
     const created = await mlflowApi<{ experiment_id: string }>(uri, 'POST', 'experiments/create', { name: 'driftgate-server-test' });
     const fetched = await mlflowApi<{ experiment: { name: string; experiment_id: string; artifact_location: string } }>(uri, 'GET', 'experiments/get-by-name', {
@@ -62,6 +74,31 @@ describe('driftgate mlflow start|stop|status against a real server', () => {
     const twice = await runCli(['mlflow', 'stop', '--config', config]);
     expect(twice.exitCode).toBe(0);
     expect(twice.stdout).toBe(`MLflow is not running (no server started by driftgate from ${path.join(dir, 'mlflow')}); nothing to stop\n`);
+  }, 300_000);
+
+  it('a `start` killed by kill -9 while it waits leaves a pid file that still stops the server', async () => {
+    const dir = tempDir();
+    const uri = `http://127.0.0.1:${await freePort()}`;
+    const config = writeConfig(dir, { mlflow: { tracking_uri: uri } });
+    cleanups.push(() => runCli(['mlflow', 'stop', '--config', config]));
+    const pidFile = path.join(dir, 'mlflow', 'server.pid');
+    const starting = execa(NODE_BIN, [CLI_BIN, 'mlflow', 'start', '--config', config], { reject: false, stdin: 'ignore', env: { DRIFTGATE_CONFIG: undefined, MLFLOW_TRACKING_URI: undefined } });
+    for (let i = 0; i < 1800 && !existsSync(pidFile); i++) await sleep(100);
+    starting.kill('SIGKILL');
+    expect((await starting).signal).toBe('SIGKILL');
+    const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
+    for (let i = 0; i < 360 && (await probe(uri)) !== 'mlflow'; i++) await sleep(500);
+
+    const status = await runCli(['mlflow', 'status', '--config', config]);
+    expect(status.stdout).toBe(`MLflow is running at ${uri} (pid ${pid})\n`);
+    const stopped = await runCli(['mlflow', 'stop', '--config', config]);
+    expect(stopped.stdout).toBe(`MLflow stopped (pid ${pid})\n`);
+    expect(stopped.exitCode).toBe(0);
+    expect(await probe(uri)).toBe('down');
+    // Its parent was killed, so init reaps it, in its own time: a zombie is gone too.
+    const state = existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone';
+    expect(['gone', 'Z']).toContain(state);
+    expect(existsSync(pidFile)).toBe(false);
   }, 300_000);
 
   it('refuses a port taken by a program that is not MLflow', async () => {

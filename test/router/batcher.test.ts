@@ -63,4 +63,26 @@ describe('Batcher', () => {
     const outcomes = await Promise.allSettled([batcher.submit(1), batcher.submit(2)]);
     expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'ok'))).toEqual(['worker died', 'worker died']);
   });
+
+  it('takes an item whose signal aborts out of the queue; one already sent gets its result', async () => {
+    let free = false;
+    const { batches, batcher } = recorder({ maxSize: 100, maxWaitMs: 1, canRun: () => free });
+    const controller = new AbortController();
+    const kept = batcher.submit(1);
+    const dropped = batcher.submit(2, controller.signal);
+    await sleep(10);
+    controller.abort(new Error('deadline'));
+    await expect(dropped).rejects.toThrow('deadline');
+    expect(batcher.depth).toEqual({ queued: 1, running: 0 });
+    free = true;
+    batcher.wake();
+    expect(await kept).toBe('r1');
+    expect(batches).toEqual([[1]]);
+  });
+
+  it('fails only the items whose output is an Error', async () => {
+    const batcher = new Batcher<number, string>({ maxSize: 3, maxWaitMs: 1, run: async (items) => items.map((i) => (i === 2 ? new Error(`no answer for ${i}`) : `r${i}`)) });
+    const results = await Promise.allSettled([1, 2, 3].map((i) => batcher.submit(i)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['r1', 'no answer for 2', 'r3']);
+  });
 });

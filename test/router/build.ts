@@ -4,7 +4,8 @@ import { loadConfig, type Config } from '../../src/config/index.js';
 import { createRouter } from '../../src/router/create-router.js';
 import type { LiveConfig } from '../../src/router/live-config.js';
 import { RouterMetrics } from '../../src/router/metrics.js';
-import type { ModelSet } from '../../src/router/model-set.js';
+import type { Lifecycle } from '../../src/router/context.js';
+import type { ModelSet, ServedRecord } from '../../src/router/model-set.js';
 import { LabelIndex } from '../../src/router/label-index.js';
 import { RequestIds } from '../../src/router/request-id.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
@@ -19,7 +20,7 @@ export interface TestRouter {
   registry: StubRegistry;
   sink: ArraySink;
   metrics: RouterMetrics;
-  lifecycle: { draining: boolean };
+  lifecycle: Lifecycle;
   requestIds: RequestIds;
 }
 
@@ -50,7 +51,15 @@ export function requestIdNo(n: number): string {
 }
 
 export async function testRouter(
-  options: { patch?: Record<string, unknown>; aliases?: Record<string, string>; env?: Record<string, string>; load?: boolean } = {},
+  options: {
+    patch?: Record<string, unknown>;
+    aliases?: Record<string, string>;
+    env?: Record<string, string>;
+    load?: boolean;
+    served?: ServedRecord;
+    /** The registry's answer before the first poll: an error message makes it unreachable. */
+    registryDown?: string;
+  } = {},
 ): Promise<TestRouter> {
   const dir = tempDir('driftgate-router-');
   const patch = options.patch ?? {};
@@ -61,10 +70,12 @@ export async function testRouter(
   const pool = new StubPool();
   const registry = new StubRegistry();
   registry.aliases = options.aliases ?? { prod: '1', staging: '2' };
+  registry.down = options.registryDown ?? null;
   const sink = new ArraySink();
   const requestIds = testRequestIds();
   const router = createRouter(initial, env, {
     pool,
+    ...(options.served ? { served: options.served } : {}),
     registry,
     log: sink,
     logProblem: () => (sink.failing ? `the predictions log cannot be written (${sink.failing})` : null),

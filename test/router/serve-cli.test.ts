@@ -1,6 +1,10 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, NODE_BIN, PROJECT_ROOT } from '../../src/project.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 import { freePort } from '../helpers/net.js';
@@ -31,5 +35,38 @@ describe('driftgate serve (CLI)', () => {
     expect(stdout).toBe('');
     expect(stderr).toBe(`driftgate: cannot listen on 127.0.0.1:${port}: the port is taken; stop that program or set router.port (DRIFTGATE_ROUTER_PORT)\n`);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('listens at once while the Python environment is built: /health 200, /ready 503 "starting"; SIGTERM stops the build and exits 0', async () => {
+    const dir = tempDir();
+    // A stand-in base Python (the real build takes minutes): it reports 3.11 and then "builds" for a minute.
+    const python = path.join(dir, 'python3.11');
+    writeFileSync(python, '#!/bin/sh\ncase "$*" in *version_info*) echo 3.11.7 ;; *) exec sleep 60 ;; esac\n');
+    chmodSync(python, 0o755);
+    const port = await freePort();
+    const config = writeConfig(dir, { router: { port, log_path: path.join(dir, 'predictions.csv') }, mlflow: { tracking_uri: 'http://127.0.0.1:9' } });
+    const started = Date.now();
+    const child = execa(NODE_BIN, [CLI_BIN, 'serve', '--config', config, '--json'], {
+      cwd: PROJECT_ROOT,
+      env: { DRIFTGATE_CONFIG: undefined, MLFLOW_TRACKING_URI: undefined, DRIFTGATE_STATE_DIR: path.join(dir, 'state'), DRIFTGATE_PYTHON: python },
+      reject: false,
+      stdin: 'ignore',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    let health = 0;
+    while (health !== 200 && Date.now() - started < 30_000) {
+      health = await fetch(`${url}/health`).then((r) => r.status, () => 0);
+      if (health !== 200) await sleep(100);
+    }
+    expect(health).toBe(200);
+    const ready = await fetch(`${url}/ready`);
+    expect(ready.status).toBe(503);
+    const reason = 'the pinned Python environment is being checked (or built: first use or the pins changed); the inference workers start when it is ready';
+    expect(await ready.json()).toEqual({ error: { code: 'NOT_READY', message: reason }, status: 'starting', reasons: [reason] });
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(String(result.stdout).trim().split('\n').pop()!)).toMatchObject({ stopped: true, predictions: 0, worker_restarts: 0 });
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });

@@ -3,7 +3,7 @@ import type { ModelVersion } from '../../src/registry/index.js';
 import type { FeedbackRecord, PredictionRecord } from '../../src/prediction-log/index.js';
 import { LogWriteError } from '../../src/prediction-log/index.js';
 import type { LogSink } from '../../src/router/context.js';
-import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from '../../src/router/inference/index.js';
+import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type RowResult, type WorkerInfo } from '../../src/router/inference/index.js';
 import type { ModelPool } from '../../src/router/model-set.js';
 import type { AliasRegistry } from '../../src/router/registry-poller.js';
 
@@ -41,13 +41,27 @@ export class StubPool implements ModelPool {
     this.unloaded.push(key);
   }
 
-  async predict(key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+  /** When set, predictions wait for this promise (a hung worker). */
+  predictGate: Promise<void> | null = null;
+
+  /** A row with petal_length -1 is one the model cannot predict (as python/worker.py answers a NaN). */
+  async predict(key: string, rows: readonly Row[]): Promise<RowResult[]> {
     if (!this.loaded.has(key)) throw new WorkerPoolError('no-worker', `no inference worker has model ${key} loaded`);
     this.calls.push({ key, rows: rows.length });
     this.inflight += 1;
     await new Promise((resolve) => setImmediate(resolve));
+    if (this.predictGate) await this.predictGate;
     this.inflight -= 1;
-    return rows.map((row) => stubPredict(key, row));
+    return rows.map((row) =>
+      row[2] === -1 ? { error: { type: 'NonFiniteProbabilities', message: 'the model returned probabilities that are not finite numbers for this row (setosa=nan)' } } : stubPredict(key, row),
+    );
+  }
+
+  /** Versions whose files are "on disk" (a restart can load them without the registry). */
+  readonly onDisk = new Set<string>();
+
+  cached(key: string): boolean {
+    return this.onDisk.has(key);
   }
 
   serves(key: string): boolean {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-
 import { describe, expect, it } from 'vitest';
 
 import { InputError } from '../../src/errors.js';
+import { ENVIRONMENTS } from '../../src/python/bootstrap.js';
+import { readPins } from '../../src/python/pins.js';
 import { exactTwoSided, ksStatistic, ksTwoSample } from '../../src/stats/ks.js';
 import { sortedCopy } from '../../src/stats/sorted-sample.js';
 import { driftVectors, type Num, num, floats, expectProbability, expectClose } from '../helpers/reference-vectors.js';
@@ -18,9 +18,8 @@ const vectors = driftVectors<KsVectors>();
 
 describe('ksTwoSample against scipy.stats.ks_2samp', () => {
   it('compares against the scipy and numpy that python/requirements.txt pins (regenerate the vectors when a pin moves)', () => {
-    const pins = readFileSync(new URL('../../python/requirements.txt', import.meta.url), 'utf8');
-    const pinned = (name: string) => new RegExp(`^${name}==(\\S+)$`, 'm').exec(pins)?.[1];
-    expect({ numpy: vectors.meta.numpy, scipy: vectors.meta.scipy }).toEqual({ numpy: pinned('numpy'), scipy: pinned('scipy') });
+    const pins = readPins(ENVIRONMENTS.train.requirements);
+    expect({ numpy: vectors.meta.numpy, scipy: vectors.meta.scipy }).toEqual({ numpy: pins.get('numpy'), scipy: pins.get('scipy') });
   });
 
   it.each(vectors.ks.map((c) => [c.name, c] as const))('%s', (name, c) => {

@@ -8,8 +8,8 @@ import { checkLogColumns, logColumns, logSchema, LogWriter, type LogWriterEvent 
 import { ENVIRONMENTS, ensurePythonEnv } from '../../python/bootstrap.js';
 import type { Logger } from '../../logger.js';
 import { MlflowClient } from '../../registry/index.js';
-import { createRouter } from '../../router/create-router.js';
-import { WorkerPool } from '../../router/inference/index.js';
+import { createRouter, workerTimeoutMs } from '../../router/create-router.js';
+import { ModelCache, WorkerPool } from '../../router/inference/index.js';
 import { RouterMetrics } from '../../router/metrics.js';
 import { LabelIndex } from '../../router/label-index.js';
 import { RequestIds, requestKey } from '../../router/request-id.js';
@@ -92,7 +92,6 @@ const command: Command = {
   async run({ config, env, log, signal }) {
     checkLogColumns(config);
     const logPath = ownLogPath(config);
-    const { python } = await ensurePythonEnv(ENVIRONMENTS.train, { log });
     const schema = logSchema(config);
     const key = await requestKey(config.requestKey, logPath);
     const labels = new LabelIndex();
@@ -125,14 +124,17 @@ const command: Command = {
       rotate: { maxBytes: Math.round(config.router.log_rotate.max_size_mb * 1024 * 1024), every: config.router.log_rotate.every },
       onEvent: onLogEvent,
     });
+    const cache = openModelCache(config);
     const pool = new WorkerPool({
       size: config.router.workers,
-      python,
+      cache,
       env: workerEnv(config),
+      predictTimeoutMs: workerTimeoutMs(config),
       onRestart: () => metrics.workerRestarts.inc(),
     });
     const router = createRouter(config, env, {
       pool,
+      served: cache,
       registry: new MlflowClient(config.mlflow.tracking_uri, 5000),
       log: predictionLog,
       logProblem: () => predictionLog.problem(),
@@ -160,8 +162,6 @@ const command: Command = {
       }
       throw error;
     }
-    pool.start(app.log.child({ component: 'workers' }));
-    router.start();
     const started = Date.now();
     const reopen = (): void => void predictionLog.reopen('signal');
     process.on('SIGHUP', reopen);
@@ -171,6 +171,20 @@ const command: Command = {
     );
     if (config.adminToken === null) log('[serve] admin routes (PUT /ab, POST /admin/reload) are disabled: DRIFTGATE_ADMIN_TOKEN is not set');
 
+    // The environment is checked (and built, when the pins changed) while the router listens: /health
+    // answers at once, so a liveness probe does not kill a router whose build takes minutes, over and over.
+    router.lifecycle.starting = 'the pinned Python environment is being checked (or built: first use or the pins changed); the inference workers start when it is ready';
+    const environment = ensurePythonEnv(ENVIRONMENTS.train, { log, signal }).then((built) => built.python);
+    const python = await Promise.race([environment, waitForAbort(signal).then(() => null)]).catch(async (error: unknown) => {
+      await app.close();
+      await predictionLog.close();
+      throw error;
+    });
+    router.lifecycle.starting = null;
+    if (python !== null) {
+      pool.start(app.log.child({ component: 'workers' }), python);
+      router.start();
+    }
     await waitForAbort(signal);
     log('[serve] stopping: no new requests; finishing the ones in flight');
     router.lifecycle.draining = true;
@@ -195,6 +209,18 @@ const command: Command = {
     return { result, human: `router stopped after ${result.uptime_s} s: ${result.predictions} predictions, ${result.feedback} feedback rows, all flushed to ${result.log_path}` };
   },
 };
+
+/** The model files and last served versions, kept across restarts; a folder that cannot be made exits 2 naming it. */
+function openModelCache(config: Config): ModelCache {
+  const cache = new ModelCache(config.router.model_cache_dir, config.mlflow.tracking_uri, config.mlflow.model_name);
+  try {
+    cache.open();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError(config.source.file, 'router.model_cache_dir', `cannot use ${cache.dir} for the model files (${code})`, { cause: error });
+  }
+  return cache;
+}
 
 function metricsTotal(metric: { values: { value: number }[] }): number {
   return metric.values.reduce((sum, v) => sum + v.value, 0);

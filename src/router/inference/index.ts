@@ -1,11 +1,13 @@
-export { cachedModelDir, createModelCache, removeOrphanCaches } from './model-cache.js';
+export { ModelCache, type LastKnown } from './model-cache.js';
 export {
   WorkerPoolError,
   type LoadedModel,
   type ModelColumn,
   type ModelSpec,
   type Row,
+  type RowFailure,
   type RowPrediction,
+  type RowResult,
   type WorkerInfo,
   type WorkerPoolErrorKind,
   type WorkerState,

@@ -32,9 +32,17 @@ export interface RowPrediction {
   probabilities: Record<string, number>;
 }
 
+/** A row the model could not predict (it raised for it alone, or gave NaN): the worker says why. */
+export interface RowFailure {
+  error: { type: string; message: string };
+}
+
+export type RowResult = RowPrediction | RowFailure;
+
 export type Row = readonly (number | string)[];
 
-export type WorkerPoolErrorKind = 'no-worker' | 'worker-died' | 'timeout' | 'model-error' | 'closed';
+/** bad-reply: the worker wrote a line that is not the protocol's JSON; its request fails at once. */
+export type WorkerPoolErrorKind = 'no-worker' | 'worker-died' | 'timeout' | 'model-error' | 'bad-reply' | 'closed';
 
 export class WorkerPoolError extends DriftgateError {
   constructor(
@@ -66,6 +74,6 @@ export interface Reply {
   features?: string[] | null;
   load_ms?: number;
   source?: 'registry' | 'cache';
-  predictions?: RowPrediction[];
+  predictions?: RowResult[];
 }
 

@@ -4,27 +4,26 @@
  * and reloads its models; its in-flight batches are retried once on another worker, or fail with a
  * WorkerPoolError, never hang.
  */
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../logger.js';
 import { PROJECT_ROOT } from '../../project.js';
-import { cachedModelDir, createModelCache } from './model-cache.js';
-import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type WorkerInfo } from './protocol.js';
+import type { ModelCache } from './model-cache.js';
+import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowResult, type WorkerInfo } from './protocol.js';
 import { PythonWorker } from './worker-process.js';
 
 export const WORKER_SCRIPT = path.join(PROJECT_ROOT, 'python', 'worker.py');
 
 export interface WorkerPoolOptions {
   size: number;
-  /** The pinned environment's interpreter. */
-  python: string;
+  /** Where workers keep the models' files (a restarted worker, or router, loads them without MLflow). */
+  cache: ModelCache;
   script?: string;
   /** Extra environment for the workers (MLFLOW_TRACKING_URI, …). */
   env?: Record<string, string>;
   /** Imports done and the ready line written. */
   startTimeoutMs?: number;
   loadTimeoutMs?: number;
-  /** A worker that does not answer a batch in this time is taken for hung and killed. */
+  /** A worker that does not answer a batch in this time is taken for hung, killed and replaced; the batch is retried once elsewhere. */
   predictTimeoutMs?: number;
   restartDelayMs?: { initial: number; max: number };
   /** Called for every restart of a worker that died (metrics). */
@@ -47,9 +46,8 @@ export class WorkerPool {
   private roundRobin = 0;
   private restartCount = 0;
   private readonly idleListeners: (() => void)[] = [];
-  /** Downloaded model folders, per router process (made by start()). */
-  cacheDir = '';
   private readonly options: Required<Omit<WorkerPoolOptions, 'onRestart' | 'env'>> & Pick<WorkerPoolOptions, 'onRestart'> & { env: Record<string, string> };
+  private python = '';
 
   constructor(options: WorkerPoolOptions) {
     this.options = {
@@ -69,15 +67,16 @@ export class WorkerPool {
     return this.restartCount;
   }
 
-  start(logger: Logger): void {
+  /** Start the workers on `python`, the pinned environment's interpreter (known once it is built). */
+  start(logger: Logger, python: string): void {
     this.logger = logger;
-    this.cacheDir = createModelCache();
+    this.python = python;
     for (let slot = 0; slot < this.workers.length; slot++) this.spawn(slot);
   }
 
   private spawn(slot: number): void {
     const logger = this.logger!;
-    const worker = new PythonWorker(slot, { python: this.options.python, script: this.options.script, startTimeoutMs: this.options.startTimeoutMs, env: this.options.env }, logger);
+    const worker = new PythonWorker(slot, { python: this.python, script: this.options.script, startTimeoutMs: this.options.startTimeoutMs, env: this.options.env }, logger);
     this.workers[slot] = worker;
     logger.info({ event: 'worker_spawned', worker: slot, pid: worker.pid }, `inference worker ${slot} starting (pid ${worker.pid})`);
     void worker.started.then(
@@ -137,7 +136,7 @@ export class WorkerPool {
     if (existing) return existing;
     const load = (async (): Promise<LoadedModel> => {
       const reply = await worker.request(
-        { op: 'load', key: spec.key, uri: spec.uri, cache: cachedModelDir(this.cacheDir, spec.key), columns: spec.columns },
+        { op: 'load', key: spec.key, uri: spec.uri, cache: this.options.cache.versionDir(spec.key), columns: spec.columns },
         this.options.loadTimeoutMs,
       );
       if (!reply.ok) {
@@ -198,7 +197,6 @@ export class WorkerPool {
       worker.loads.delete(key);
       if (worker.state === 'ready') void worker.request({ op: 'unload', key }, 10_000).catch(() => undefined);
     }
-    rmSync(cachedModelDir(this.cacheDir, key), { recursive: true, force: true });
   }
 
   /** Resolves when no batch for this model is in flight. */
@@ -209,6 +207,11 @@ export class WorkerPool {
       list.push(resolve);
       this.drainWaiters.set(key, list);
     });
+  }
+
+  /** True when the model's files are on disk, so it loads without the registry. */
+  cached(key: string): boolean {
+    return this.options.cache.has(key);
   }
 
   /** True when some worker can serve the model now. */
@@ -231,7 +234,8 @@ export class WorkerPool {
   }
 
   /** Predict a batch; the rows' values are in the model's column order. */
-  predict(key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+  /** One result per row: a prediction, or why the model could not predict that row. */
+  predict(key: string, rows: readonly Row[]): Promise<RowResult[]> {
     // Counted synchronously, so an unload that starts after this call waits for it.
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
     return this.predictWithRetry(key, rows).finally(() => {
@@ -247,7 +251,7 @@ export class WorkerPool {
     });
   }
 
-  private async predictWithRetry(key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+  private async predictWithRetry(key: string, rows: readonly Row[]): Promise<RowResult[]> {
     const first = this.pick(key, null);
     if (!first) throw new WorkerPoolError('no-worker', `no inference worker has model ${key} loaded`);
     try {
@@ -261,7 +265,7 @@ export class WorkerPool {
     }
   }
 
-  private async predictOn(worker: PythonWorker, key: string, rows: readonly Row[]): Promise<RowPrediction[]> {
+  private async predictOn(worker: PythonWorker, key: string, rows: readonly Row[]): Promise<RowResult[]> {
     worker.predicts += 1;
     try {
       const reply = await worker.request({ op: 'predict', key, rows }, this.options.predictTimeoutMs);
@@ -298,7 +302,7 @@ export class WorkerPool {
     }));
   }
 
-  /** Stop every worker after it has answered what it was sent; then remove the model cache. */
+  /** Stop every worker after it has answered what it was sent. */
   async close(graceMs = 10_000): Promise<void> {
     this.closing = true;
     for (const timer of this.restartTimers) clearTimeout(timer);
@@ -306,6 +310,5 @@ export class WorkerPool {
     for (const wake of this.readyWaiters) wake();
     this.readyWaiters = [];
     await Promise.all(this.workers.map((worker) => worker?.close(graceMs)));
-    if (this.cacheDir) rmSync(this.cacheDir, { recursive: true, force: true });
   }
 }

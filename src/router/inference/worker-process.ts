@@ -6,6 +6,7 @@
 import readline from 'node:readline';
 import { execa } from 'execa';
 import type { Logger } from '../../logger.js';
+import { childEnv } from '../../process/child-env.js';
 import { WorkerPoolError, type LoadedModel, type Reply, type WorkerState } from './protocol.js';
 
 const STDERR_TAIL = 40;
@@ -27,8 +28,10 @@ function spawnWorker(python: string, script: string, env: Record<string, string>
     // the router's SIGTERM, before in-flight requests are answered.
     cleanup: false,
     reject: false,
-    env,
-    extendEnv: true,
+    // Only what Python and the MLflow client need: workers unpickle registry models, which must not
+    // read the router's secrets (DRIFTGATE_ADMIN_TOKEN, DRIFTGATE_REQUEST_KEY).
+    env: childEnv({ inherit: ['python', 'mlflow'], extra: env }),
+    extendEnv: false,
     forceKillAfterDelay: 2000,
   });
 }
@@ -52,7 +55,7 @@ export class PythonWorker {
   constructor(
     readonly slot: number,
     options: { python: string; script: string; startTimeoutMs: number; env: Record<string, string> },
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
     this.child = spawnWorker(options.python, options.script, options.env);
     this.pid = this.child.pid ?? null;
@@ -104,6 +107,7 @@ export class PythonWorker {
     try {
       reply = JSON.parse(line) as Reply;
     } catch {
+      this.onBadLine(line);
       return;
     }
     if (reply.event === 'ready') {
@@ -117,6 +121,25 @@ export class PythonWorker {
     this.pending.delete(reply.id);
     if (pending.timer) clearTimeout(pending.timer);
     pending.resolve(reply);
+  }
+
+  /**
+   * A line on the protocol channel that is not JSON (the worker prints everything else to stderr, so
+   * this is a broken reply): fail the request it names at once (replies start with their id), or every
+   * request waiting on this worker when it names none. Never wait for the timeout.
+   */
+  private onBadLine(line: string): void {
+    const id = Number(/^\{"id":(\d+)[,}]/.exec(line)?.[1]);
+    const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
+    const error = new WorkerPoolError('bad-reply', `inference worker ${this.slot} (pid ${this.pid}) sent a reply that is not JSON: ${shown}`);
+    this.logger.error({ event: 'worker_bad_reply', worker: this.slot, pid: this.pid, line: shown }, error.message);
+    const failed = this.pending.has(id) ? [id] : [...this.pending.keys()];
+    for (const key of failed) {
+      const pending = this.pending.get(key)!;
+      this.pending.delete(key);
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.reject(error);
+    }
   }
 
   /** Send one request; a timeout kills the worker (it is hung) and fails the request. */

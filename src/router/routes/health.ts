@@ -9,6 +9,8 @@ export async function healthRoutes(app: FastifyInstance, context: RouterContext)
   app.get('/health', { config: unlimited }, async () => ({ status: 'ok', uptime_s: Math.round((Date.now() - context.startedAt) / 1000) }));
 
   app.get('/ready', { config: unlimited }, async (_request, reply) => {
+    const { starting } = context.lifecycle;
+    if (starting !== null) return reply.code(503).send({ error: { code: 'NOT_READY', message: starting }, status: 'starting', reasons: [starting] });
     const readiness = context.models.readiness();
     const logProblem = context.logProblem();
     const reasons = logProblem ? [...readiness.reasons, logProblem] : readiness.reasons;
@@ -24,6 +26,7 @@ export async function healthRoutes(app: FastifyInstance, context: RouterContext)
 
   app.get('/metrics', { config: unlimited }, async (_request, reply) => {
     context.metrics.split.set(context.config.current.router.ab_split_b);
+    context.metrics.setRegistryStatus(context.models.status().registry);
     const text = await context.metrics.registry.metrics();
     return reply.type(context.metrics.registry.contentType).send(text);
   });

@@ -11,6 +11,28 @@ import type { RouterContext } from '../context.js';
 import { logUnavailable, RouterError } from '../errors.js';
 import { predictBodySchema, predictResponseSchema, type PredictBody } from '../schemas.js';
 
+/**
+ * The prediction, or 503 DEADLINE_EXCEEDED once `ms` have passed (queue, batch and worker together).
+ * A request still waiting for its batch then leaves the queue; one whose batch is running is answered
+ * with the error, and its late prediction is neither sent nor logged.
+ */
+async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const error = new RouterError(503, 'DEADLINE_EXCEEDED', `no prediction within ${ms} ms (router.request_timeout_ms); the inference workers are overloaded or hung; retry`);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function predictRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
   const config = context.config.current;
   const featureNames = config.dataset.features.map((f) => f.name);
@@ -26,7 +48,7 @@ export async function predictRoutes(app: FastifyInstance, context: RouterContext
     const row = featureNames.map((name) => body.features[name] as number | string);
     let served;
     try {
-      served = await context.models.predict(assigned === 'A' ? 'prod' : 'staging', row);
+      served = await withDeadline(live.request_timeout_ms, (signal) => context.models.predict(assigned === 'A' ? 'prod' : 'staging', row, signal));
     } catch (error) {
       context.metrics.predictionErrors.inc({ variant: assigned, code: error instanceof RouterError ? error.routerCode : 'INTERNAL_ERROR' });
       throw error;

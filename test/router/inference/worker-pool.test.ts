@@ -3,13 +3,12 @@
  * worker that speaks python/worker.py's protocol without loading MLflow, so each case takes
  * milliseconds. The real worker with real MLflow models is exercised in test/router/serve.test.ts.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, venvPython } from '../../../src/python/bootstrap.js';
-import { WorkerPool, WorkerPoolError, type ModelSpec } from '../../../src/router/inference/index.js';
+import { ModelCache, WorkerPool, WorkerPoolError, type ModelSpec } from '../../../src/router/inference/index.js';
 import { tempDir } from '../../helpers/config.js';
 
 const FAKE_WORKER = String.raw`
@@ -34,6 +33,9 @@ for line in sys.stdin:
         if r["key"] not in models:
             send({"id": r["id"], "ok": False, "error": {"type": "LookupError", "message": "not loaded"}}); continue
         first = r["rows"][0][0]
+        if first == 999:  # what python/worker.py wrote before it refused NaN: a reply that is not JSON
+            out.write(('{"id": %d, "ok": true, "predictions": [{"prediction": "a", "probabilities": {"a": NaN, "b": NaN}}]}\n' % r["id"]).encode()); out.flush()
+            continue
         if first < 0:
             time.sleep(-first)  # a slow batch: -N sleeps N seconds
         send({"id": r["id"], "ok": True, "predictions": [{"prediction": "a" if row[0] < 5 else "b", "probabilities": {"a": 0.5, "b": 0.5}, "pid": os.getpid()} for row in r["rows"]]})
@@ -45,6 +47,8 @@ const dir = tempDir('driftgate-pool-');
 const script = path.join(dir, 'fake_worker.py');
 writeFileSync(script, FAKE_WORKER);
 const python = venvPython(ENVIRONMENTS.train.venvDir);
+const cache = new ModelCache(path.join(dir, 'models'), 'http://registry.test', 'm');
+cache.open();
 const spec: ModelSpec = { key: '1', uri: 'models:/m/1', columns: [{ name: 'x', type: 'numeric' }] };
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -55,9 +59,9 @@ afterEach(async () => {
 
 async function startPool(options: Partial<ConstructorParameters<typeof WorkerPool>[0]> = {}): Promise<{ pool: WorkerPool; restarts: number[] }> {
   const restarts: number[] = [];
-  const pool = new WorkerPool({ size: 2, python, script, restartDelayMs: { initial: 50, max: 200 }, onRestart: (slot) => restarts.push(slot), ...options });
+  const pool = new WorkerPool({ size: 2, script, cache, restartDelayMs: { initial: 50, max: 200 }, onRestart: (slot) => restarts.push(slot), ...options });
   pools.push(pool);
-  pool.start(quiet);
+  pool.start(quiet, python);
   await pool.load(spec);
   // Both workers hold the model before a test starts.
   while (!pool.info().every((w) => w.models.includes('1'))) await sleep(20);
@@ -75,7 +79,7 @@ describe('WorkerPool', () => {
       [1, 'ready', ['1']],
     ]);
     const answers = await pool.predict('1', [[1], [7]]);
-    expect(answers.map((a) => a.prediction)).toEqual(['a', 'b']);
+    expect(answers).toMatchObject([{ prediction: 'a' }, { prediction: 'b' }]);
     // Two slow batches at once go to two different workers.
     const [x, y] = await Promise.all([pool.predict('1', [[-0.3]]), pool.predict('1', [[-0.3]])]);
     expect(new Set([...pidsOf(x!), ...pidsOf(y!)]).size).toBe(2);
@@ -120,6 +124,20 @@ describe('WorkerPool', () => {
     expect(pool.restarts).toBe(2);
   });
 
+  it('fails a batch whose reply is not JSON at once, without a retry or a restart, and the worker serves on', async () => {
+    const { pool, restarts } = await startPool();
+    const pids = pool.info().map((w) => w.pid);
+    const started = Date.now();
+    const error = (await pool.predict('1', [[999]]).catch((e: unknown) => e)) as WorkerPoolError;
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(error).toBeInstanceOf(WorkerPoolError);
+    expect(error.kind).toBe('bad-reply');
+    expect(error.message).toMatch(/^inference worker \d \(pid \d+\) sent a reply that is not JSON: \{"id": \d+, "ok": true, "predictions": \[\{"prediction": "a", "probabilities": \{"a": NaN, "b": NaN\}\}\]\}$/);
+    expect(await pool.predict('1', [[1], [7]])).toMatchObject([{ prediction: 'a' }, { prediction: 'b' }]);
+    expect(restarts).toEqual([]);
+    expect(pool.info().map((w) => w.pid)).toEqual(pids);
+  });
+
   it('reports a model that cannot be loaded and does not keep it', async () => {
     const { pool } = await startPool();
     const error = await pool.load({ key: '9', uri: 'models:/broken/9', columns: [] }).catch((e: unknown) => e);
@@ -138,20 +156,7 @@ describe('WorkerPool', () => {
     expect(pool.serves('1')).toBe(false);
   });
 
-  it('removes the model caches of killed routers when it starts, and keeps those of live ones', async () => {
-    // pid_max is at most 2^22: this pid can never exist. pid 1 always does.
-    const orphan = path.join(os.tmpdir(), 'driftgate-models-4194305-test');
-    const live = path.join(os.tmpdir(), 'driftgate-models-1-test');
-    mkdirSync(orphan, { recursive: true });
-    mkdirSync(live, { recursive: true });
-    const { pool } = await startPool();
-    expect(existsSync(orphan)).toBe(false);
-    expect(existsSync(live)).toBe(true);
-    expect(path.basename(pool.cacheDir)).toMatch(new RegExp(`^driftgate-models-${process.pid}-`));
-    rmSync(live, { recursive: true });
-  });
-
-  it('close() stops the workers and removes the model cache', async () => {
+  it('close() stops the workers and keeps the model files for the next start', async () => {
     const { pool } = await startPool();
     const pids = pool.info().map((w) => w.pid!);
     await pool.close(2000);
@@ -165,6 +170,6 @@ describe('WorkerPool', () => {
       }
     });
     expect(alive).toEqual([]);
-    expect(existsSync(pool.cacheDir)).toBe(false);
+    expect(existsSync(cache.dir)).toBe(true);
   });
 });
