@@ -1,155 +1,120 @@
 /**
- * Validity benchmark of the A/B decision (npm run bench:ab): seeded A/A experiments must promote
- * at most alpha of the time under continuous monitoring, and a 0.80 → 0.90 uplift must promote
- * within 2,000 labelled rows per arm at least 80% of the time, sooner than a fixed-horizon test.
+ * Validity benchmark of the A/B decision (npm run bench:ab) on realistic traffic: users with a
+ * heavy-tailed number of requests (geometric, mean 5, plus 2% heavy users with 30–80) and their own
+ * difficulty (per-user accuracy from a Beta around the arm's mean), hashed 50/50, evaluated every
+ * 50 labels per arm up to 5,000. The user-level rule (what `ab evaluate` decides) and the
+ * request-level rule before it run on the same streams, side by side.
  *
- * Options: --tau X (default AB_DEFAULTS.tau, the config's), --experiments N (default 5000), --seed S, --sweep (a table over tau).
+ * Targets for the user-level rule: A/A false promotion ≤ 5%; sample-ratio false alarm over a whole
+ * test ≤ 0.5%; power ≥ 80% at 0.80 → 0.90 within 2,000 labelled users per arm; a 50% slower B
+ * (with the same uplift) caught by the latency guardrail in ≥ 90% of tests.
+ *
+ * Options: --experiments N (default 2000, at least 2000 for the targets), --seed S, --tau X.
  */
 
 import { parseArgs } from 'node:util';
 import { DEFAULT_DECISION_CONFIG, type DecisionConfig } from '../src/ab/decide.js';
-import { wilsonInterval } from '../src/stats/wilson-interval.js';
+import { simulateExperiments, type RuleOutcome, type SimulatedExperiment } from '../src/ab/simulate.js';
+import { REALISTIC_TRAFFIC, type ArmModel, type TrafficModel } from '../src/ab/traffic-model.js';
 import { AB_DEFAULTS } from '../src/config/config-schema.js';
 import { UsageError } from '../src/errors.js';
-import { createRandom, simulateExperiments, type ExperimentOutcome, type ExperimentScenario } from '../src/ab/simulate.js';
-import { normalCdf, normalQuantile } from '../src/stats/normal.js';
+import { seededRandom } from '../src/random.js';
+import { wilsonInterval } from '../src/stats/wilson-interval.js';
 
-const ALPHA = 0.05;
-const BATCH = 50;
 const MAX_PER_ARM = 5000;
-const POWER_HORIZON = 2000;
-const SWEEP_TAUS = [0.02, 0.03, 0.05, 0.065, 0.08, 0.1, 0.13, 0.2, 0.3];
+const POWER_USERS = 2000;
+const LATENCY_MS = 20;
+const FAILURES = 0.002;
 
-/**
- * Per-arm sample size of the fixed-horizon two-proportion z-test (pooled variance under H0, no
- * continuity correction): n = (z_α' √(2 p̄ q̄) + z_power √(p1 q1 + p2 q2))² / (p2 − p1)², α' = α or α/2.
- */
-function fixedHorizonPerArm(p1: number, p2: number, alpha: number, power: number, sides: 1 | 2): number {
-  const pBar = (p1 + p2) / 2;
-  const zAlpha = normalQuantile(1 - alpha / sides);
-  const zPower = normalQuantile(power);
-  const root = zAlpha * Math.sqrt(2 * pBar * (1 - pBar)) + zPower * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2));
-  return Math.ceil((root * root) / ((p2 - p1) * (p2 - p1)));
+const arm = (accuracy: number, latencyMs = LATENCY_MS, failureRate = FAILURES): ArmModel => ({ accuracy, latencyMs, failureRate });
+const model = (A: ArmModel, B: ArmModel): TrafficModel => ({ ...REALISTIC_TRAFFIC, A, B, splitB: 0.5 });
+
+interface Scenario {
+  name: string;
+  model: TrafficModel;
 }
 
-/** Power of that fixed-horizon test with n rows per arm, the inverse of fixedHorizonPerArm. */
-function fixedHorizonPower(p1: number, p2: number, alpha: number, n: number, sides: 1 | 2): number {
-  const pBar = (p1 + p2) / 2;
-  const zAlpha = normalQuantile(1 - alpha / sides);
-  const shift = Math.abs(p2 - p1) * Math.sqrt(n) - zAlpha * Math.sqrt(2 * pBar * (1 - pBar));
-  return normalCdf(shift / Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2)));
+const SCENARIOS: Scenario[] = [
+  { name: 'A/A, both 0.90', model: model(arm(0.9), arm(0.9)) },
+  { name: 'uplift 0.80 -> 0.90', model: model(arm(0.8), arm(0.9)) },
+  { name: 'uplift, B 50% slower', model: model(arm(0.8), arm(0.9, LATENCY_MS * 1.5)) },
+  { name: 'uplift, B fails 5%', model: model(arm(0.8), arm(0.9, LATENCY_MS, 0.05)) },
+];
+
+type Rule = 'userLevel' | 'requestLevel';
+
+function share(outcomes: readonly SimulatedExperiment[], rule: Rule, test: (o: RuleOutcome) => boolean): { k: number; n: number } {
+  return { k: outcomes.reduce((k, o) => k + (test(o[rule]) ? 1 : 0), 0), n: outcomes.length };
 }
 
-function count(outcomes: readonly ExperimentOutcome[], test: (o: ExperimentOutcome) => boolean): number {
-  return outcomes.reduce((n, o) => n + (test(o) ? 1 : 0), 0);
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-interface TauResult {
-  tau: number;
-  falsePromotions: number;
-  aaRejects: number;
-  promotedWithin: number;
-  mean: number;
-  median: number;
-  p90: number;
-  experiments: number;
-}
-
-function runTau(tau: number, experiments: number, seed: number): TauResult {
-  const config: DecisionConfig = { ...DEFAULT_DECISION_CONFIG, alpha: ALPHA, tau, maxLabeledPerArm: MAX_PER_ARM, splitB: 0.5 };
-  const base = { batchPerArm: BATCH, maxPerArm: MAX_PER_ARM };
-  const aa: ExperimentScenario = { ...base, accuracyA: 0.9, accuracyB: 0.9 };
-  const uplift: ExperimentScenario = { ...base, accuracyA: 0.8, accuracyB: 0.9 };
-  // Separate streams per scenario, so changing one scenario's length never shifts the other's draws.
-  const aaOut = simulateExperiments(createRandom(seed), aa, config, experiments);
-  const upOut = simulateExperiments(createRandom(seed + 1), uplift, config, experiments);
-  const rows = upOut.map((o) => o.rowsPerArm).sort((a, b) => a - b);
-  return {
-    tau,
-    experiments,
-    falsePromotions: count(aaOut, (o) => o.decision === 'promote'),
-    aaRejects: count(aaOut, (o) => o.decision === 'reject' && o.rowsPerArm < MAX_PER_ARM),
-    promotedWithin: count(upOut, (o) => o.decision === 'promote' && o.rowsPerArm <= POWER_HORIZON),
-    mean: rows.reduce((s, r) => s + r, 0) / rows.length,
-    median: quantile(rows, 0.5),
-    p90: quantile(rows, 0.9),
-  };
-}
-
-function pct(x: number): string {
-  return x.toFixed(4);
-}
-
-function verdict(ok: boolean): string {
-  return ok ? 'PASS' : 'FAIL';
-}
-
-function report(r: TauResult, seed: number): boolean {
-  const n = r.experiments;
-  const fp = wilsonInterval(r.falsePromotions, n);
-  const pw = wilsonInterval(r.promotedWithin, n);
-  // The fixed design gets the benefit of the doubt: its power is the lower 95% bound of ours (finite even at n/n).
-  const matchedPower = pw.lower;
-  const fixedOne = fixedHorizonPerArm(0.8, 0.9, ALPHA, matchedPower, 1);
-  const fixedTwo = fixedHorizonPerArm(0.8, 0.9, ALPHA, matchedPower, 2);
-  const ratio = r.mean / fixedOne;
-  const okFp = fp.estimate <= ALPHA;
-  const okPower = pw.estimate >= 0.8;
-  const okRatio = ratio < 0.6;
-  const lines = [
-    `Driftgate A/B benchmark: mSPRT (one-sided half-normal mixtures) tau ${r.tau}, alpha ${ALPHA}, min ${DEFAULT_DECISION_CONFIG.minLabeledPerArm} labelled rows per arm, ` +
-      `evaluated every ${BATCH} labelled rows per arm up to ${MAX_PER_ARM}, seed ${seed}`,
-    `A/A, both arms 0.90, ${n} experiments:`,
-    `  false-promotion rate         ${pct(fp.estimate)} (${r.falsePromotions}/${n}), 95% Wilson CI [${pct(fp.lower)}, ${pct(fp.upper)}]   target <= ${ALPHA}: ${verdict(okFp)}`,
-    `  early rejections (B "worse")  ${pct(r.aaRejects / n)} (${r.aaRejects}/${n}); the rest reject at the ${MAX_PER_ARM}-row maximum`,
-    `Uplift 0.80 -> 0.90, ${n} experiments:`,
-    `  power (promoted within ${POWER_HORIZON} rows per arm)  ${pct(pw.estimate)} (${r.promotedWithin}/${n}), 95% Wilson CI [${pct(pw.lower)}, ${pct(pw.upper)}]   target >= 0.8: ${verdict(okPower)}`,
-    `  mean rows per arm to a decision  ${r.mean.toFixed(1)} (median ${r.median}, 90th percentile ${r.p90})`,
-    `  fixed-horizon two-proportion z-test at the same power (${pct(matchedPower)}, lower CI bound), alpha ${ALPHA} one-sided: ${fixedOne} per arm ` +
-      `(two-sided: ${fixedTwo})`,
-    `  ratio mean/fixed (one-sided)     ${ratio.toFixed(3)}   target < 0.6: ${verdict(okRatio)}`,
-    `  for reference, fixed horizon at 80% power: ${fixedHorizonPerArm(0.8, 0.9, ALPHA, 0.8, 1)} per arm one-sided, ` +
-      `${fixedHorizonPerArm(0.8, 0.9, ALPHA, 0.8, 2)} two-sided; a fixed test with n = ${Math.round(r.mean)} per arm ` +
-      `(our mean) has power ${pct(fixedHorizonPower(0.8, 0.9, ALPHA, Math.round(r.mean), 1))} one-sided`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  return okFp && okPower && okRatio;
+function rate({ k, n }: { k: number; n: number }): string {
+  const ci = wilsonInterval(k, n);
+  return `${(k / n).toFixed(4)} [${ci.lower.toFixed(4)}, ${ci.upper.toFixed(4)}]`;
 }
 
 function main(): void {
   const { values } = parseArgs({
     options: {
+      experiments: { type: 'string', default: '2000' },
+      seed: { type: 'string', default: '20261202' },
       tau: { type: 'string' },
-      experiments: { type: 'string', default: '5000' },
-      seed: { type: 'string', default: '20250917' },
-      sweep: { type: 'boolean', default: false },
     },
   });
   const experiments = Number(values.experiments);
   const seed = Number(values.seed);
   const tau = values.tau === undefined ? AB_DEFAULTS.tau : Number(values.tau);
-  if (!Number.isInteger(experiments) || experiments < 1000) throw new UsageError(`--experiments: expected an integer >= 1000, got ${values.experiments}`);
+  if (!Number.isInteger(experiments) || experiments < 100) throw new UsageError(`--experiments: expected an integer >= 100, got ${values.experiments}`);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed: expected an integer, got ${values.seed}`);
   if (!(tau > 0)) throw new UsageError(`--tau: expected a number > 0, got ${values.tau}`);
+  const config: DecisionConfig = { ...DEFAULT_DECISION_CONFIG, tau, maxLabeledPerArm: MAX_PER_ARM, splitB: 0.5 };
   const started = performance.now();
-  if (values.sweep) {
-    process.stdout.write('tau     A/A promote  A/A early reject  power@2000  mean rows  median  p90\n');
-    for (const t of SWEEP_TAUS) {
-      const r = runTau(t, experiments, seed);
-      process.stdout.write(
-        `${t.toFixed(3).padEnd(8)}${pct(r.falsePromotions / experiments).padEnd(13)}${pct(r.aaRejects / experiments).padEnd(18)}` +
-          `${pct(r.promotedWithin / experiments).padEnd(12)}${r.mean.toFixed(1).padEnd(11)}${String(r.median).padEnd(8)}${r.p90}\n`,
-      );
-    }
-    process.stdout.write(`runtime ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    return;
+  const t = REALISTIC_TRAFFIC;
+  process.stdout.write(
+    `Driftgate A/B benchmark: ${experiments} experiments per scenario, seed ${seed}; alpha ${config.alpha}, tau ${tau}, srm_alpha ${config.srmAlpha}, ` +
+      `min ${config.minLabeledPerArm} labels and ${config.minUsersPerArm} users per arm, a look every ${config.checkpointEvery} labels per arm up to ${MAX_PER_ARM}; ` +
+      `guardrails: latency +${config.latencyMargin * 100}%, failures +${config.failureMargin * 100} points\n` +
+      `traffic: requests per user geometric (mean ${t.meanRequests}) plus ${t.heavyShare * 100}% heavy users with ${t.heavyMin}-${t.heavyMax}; ` +
+      `per-user accuracy Beta(kappa ${t.userConcentration}); latency lognormal (sigma ${t.latencySigma}, mean ${LATENCY_MS} ms); failures ${FAILURES * 100}%; every answered request labelled\n`,
+  );
+  const runs = SCENARIOS.map((s, i) => {
+    const t0 = performance.now();
+    // One stream per scenario, so changing one scenario never shifts another's draws.
+    const outcomes = simulateExperiments(seededRandom(seed + i), s.model, config, { maxLabeledPerArm: MAX_PER_ARM }, experiments);
+    process.stderr.write(`[bench:ab] ${s.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    return outcomes;
+  });
+  const [aa, uplift, slow, failing] = runs as [SimulatedExperiment[], SimulatedExperiment[], SimulatedExperiment[], SimulatedExperiment[]];
+  const rows: { what: string; target: string; measure: (rule: Rule) => { k: number; n: number }; pass: (x: number) => boolean }[] = [
+    { what: 'A/A false promotion', target: '<= 0.05', measure: (r) => share(aa, r, (o) => o.decision === 'promote'), pass: (x) => x <= 0.05 },
+    { what: 'A/A sample-ratio false alarm (whole test)', target: '<= 0.005', measure: (r) => share(aa, r, (o) => o.srmFlagged), pass: (x) => x <= 0.005 },
+    {
+      what: `power 0.80 -> 0.90 (promoted within ${POWER_USERS} labelled users per arm)`,
+      target: '>= 0.80',
+      measure: (r) => share(uplift, r, (o) => o.decision === 'promote' && o.usersPerArm <= POWER_USERS),
+      pass: (x) => x >= 0.8,
+    },
+    { what: 'B 50% slower caught (not promoted)', target: '>= 0.90', measure: (r) => share(slow, r, (o) => o.decision !== 'promote'), pass: (x) => x >= 0.9 },
+    { what: 'B failing 5% caught (not promoted)', target: '>= 0.90', measure: (r) => share(failing, r, (o) => o.decision !== 'promote'), pass: (x) => x >= 0.9 },
+  ];
+  const width = Math.max(...rows.map((r) => r.what.length)) + 2;
+  process.stdout.write(`\n${'measure'.padEnd(width)}${'target'.padEnd(10)}${'user-level (ab evaluate)'.padEnd(34)}${'request-level (before)'.padEnd(30)}\n`);
+  let ok = true;
+  for (const row of rows) {
+    const user = row.measure('userLevel');
+    const request = row.measure('requestLevel');
+    const pass = row.pass(user.k / user.n);
+    ok &&= pass;
+    process.stdout.write(`${row.what.padEnd(width)}${row.target.padEnd(10)}${`${rate(user)} ${pass ? 'PASS' : 'FAIL'}`.padEnd(34)}${rate(request)}\n`);
   }
-  const ok = report(runTau(tau, experiments, seed), seed);
-  process.stdout.write(`runtime ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  const promoted = uplift.filter((o) => o.userLevel.decision === 'promote');
+  const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+  process.stdout.write(
+    `\nuplift, user-level: mean labels per arm at promotion ${mean(promoted.map((o) => o.userLevel.labeledPerArm)).toFixed(0)}, ` +
+      `mean labelled users per arm ${mean(promoted.map((o) => o.userLevel.usersPerArm)).toFixed(0)}\n` +
+      `slow B, user-level: rejected by the latency guardrail ${rate(share(slow, 'userLevel', (o) => o.guardrail === 'latency'))}; ` +
+      `failing B: rejected by the failure guardrail ${rate(share(failing, 'userLevel', (o) => o.guardrail === 'failures'))}\n` +
+      `runtime ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   if (!ok) process.exitCode = 1;
 }
 

@@ -1,81 +1,118 @@
 /**
- * The A/B decision: guardrails (sample ratio, labelled rows per arm), then the always-valid mSPRT
- * p-values against alpha. Pure: the same counts and p-values always give the same decision and the
- * same reason, so the CLI, the report and the benchmark agree. The settings come from the validated
- * config (its schema holds their ranges); the counts are checked here.
+ * The A/B decision from the experiment's last look (experiment-fold.ts): the sample-ratio guard over
+ * users, the labelled minimum, the guardrails, then the always-valid accuracy test. Pure: the same
+ * numbers always give the same decision and the same reason, so the CLI, the report and the
+ * benchmark agree. Promotion needs accuracy to win AND every guardrail to be shown to hold (latency
+ * and failures not worse than A's by more than their margins); a guardrail shown breached rejects.
+ * decideRequestLevel is the rule before users were the unit (requests as independent trials, a
+ * chi-square sample-ratio check, no guardrails): reported beside it, and measured by npm run bench:ab.
  */
 
-import { InputError, describe } from '../errors.js';
-import { wilsonInterval, type ProportionInterval } from '../stats/wilson-interval.js';
 import { AB_DEFAULTS } from '../config/config-schema.js';
 import type { Config } from '../config/index.js';
-import { msprtPath, type MsprtPathOptions, type MsprtPathPoint, type TwoArmCounts } from '../stats/msprt.js';
+import type { ArmSnapshot, FoldLook, FoldSettings } from './experiment-fold.js';
 import { sampleRatioMismatch, type SrmResult } from './srm.js';
 
 export type AbMode = 'superiority' | 'non-inferiority';
 export type AbDecisionKind = 'promote' | 'reject' | 'continue';
 
-export interface DecisionConfig {
-  /** Always-valid p below which the test decides. */
-  alpha: number;
-  /** mSPRT mixture spread τ on the accuracy-difference scale. */
-  tau: number;
+export interface DecisionConfig extends Omit<FoldSettings, 'theta0'> {
   /** superiority: B must beat A; non-inferiority: B may not be worse than A by more than `margin`. */
   mode: AbMode;
   /** Non-inferiority margin m in accuracy points (0 ≤ m < 1); ignored in superiority mode. */
   margin: number;
-  /** Labelled rows each arm needs before any decision (the normal approximation's guardrail). */
-  minLabeledPerArm: number;
   /** Labelled rows per arm after which a test without a win ends in reject. */
   maxLabeledPerArm: number;
-  /** Configured share of traffic routed to B (ab_split_b). */
+  /** Configured share of traffic routed to B now (ab_split_b), for the request-level chi-square. */
   splitB: number;
   /** Sample-ratio-mismatch p below which the test is invalid. */
   srmAlpha: number;
 }
 
+type AbSettings = Pick<Config['ab'], 'alpha' | 'tau' | 'mode' | 'margin' | 'min_labeled' | 'min_users' | 'max_labeled' | 'srm_alpha' | 'checkpoint_every' | 'guardrails'>;
+
 /** The decision settings of a config's `ab` section, at a split. */
-export function decisionConfig(ab: Pick<Config['ab'], 'alpha' | 'tau' | 'mode' | 'margin' | 'min_labeled' | 'max_labeled' | 'srm_alpha'>, splitB: number): DecisionConfig {
+export function decisionConfig(ab: AbSettings, splitB: number): DecisionConfig {
   return {
     alpha: ab.alpha,
     tau: ab.tau,
     mode: ab.mode,
     margin: ab.margin,
     minLabeledPerArm: ab.min_labeled,
+    minUsersPerArm: ab.min_users,
     maxLabeledPerArm: ab.max_labeled,
+    checkpointEvery: ab.checkpoint_every,
     splitB,
     srmAlpha: ab.srm_alpha,
+    latencyMargin: ab.guardrails.latency_margin,
+    failureMargin: ab.guardrails.failure_margin,
   };
 }
 
 /** The defaults of the config (AB_DEFAULTS), for the benchmark and the tests. */
 export const DEFAULT_DECISION_CONFIG: Omit<DecisionConfig, 'splitB'> = decisionConfig(AB_DEFAULTS, 0.5);
 
-/** What the log says about one arm. */
-export interface ArmCounts {
-  requests: number;
-  labeled: number;
-  /** Labelled rows whose prediction matched the label. */
-  correct: number;
+/** θ0 for the configured mode: H0 is θ = pB − pA ≤ θ0. */
+export function nullDifference(config: Pick<DecisionConfig, 'mode' | 'margin'>): number {
+  return config.mode === 'non-inferiority' ? -config.margin : 0;
 }
 
-/** The always-valid p-values at the latest checkpoint (the last point of msprtPath). */
-export interface SequentialState {
-  pBetter: number;
-  pWorse: number;
+/** The fold's settings for a decision config, so the looks and the decision never disagree. */
+export function foldSettings(config: DecisionConfig): FoldSettings {
+  return {
+    alpha: config.alpha,
+    tau: config.tau,
+    theta0: nullDifference(config),
+    minLabeledPerArm: config.minLabeledPerArm,
+    minUsersPerArm: config.minUsersPerArm,
+    checkpointEvery: config.checkpointEvery,
+    latencyMargin: config.latencyMargin,
+    failureMargin: config.failureMargin,
+  };
+}
+
+/** A p-value for a sentence: two significant digits, scientific below 1e-4. */
+export function formatP(p: number): string {
+  if (p >= 1) return '1';
+  // Underflow: the likelihood ratio passed what a double holds.
+  if (p === 0) return '0';
+  if (p < 1e-4) return p.toExponential(1);
+  return String(Number(p.toPrecision(2)));
+}
+
+function formatAccuracy(x: number): string {
+  return Number.isNaN(x) ? 'n/a' : x.toFixed(3);
+}
+
+function percent(x: number): string {
+  return `${Number((x * 100).toPrecision(3))}%`;
 }
 
 export interface DecisionInput {
-  A: ArmCounts;
-  B: ArmCounts;
-  sequential: SequentialState;
+  arms: { A: ArmSnapshot; B: ArmSnapshot };
+  /** The experiment's last look (the current numbers); null before any label. */
+  look: FoldLook | null;
+  /** The always-valid sample-ratio p over first-seen users, against the split in force for each. */
+  srmPValue: number;
 }
 
-export interface ArmResult extends ArmCounts {
-  /** correct / labeled; NaN before any label. */
-  accuracy: number;
-  /** 95% Wilson score interval of the accuracy. */
-  ci: ProportionInterval;
+export type GuardrailState = 'holds' | 'breached' | 'undecided';
+
+export interface GuardrailResult {
+  name: 'latency' | 'failures';
+  state: GuardrailState;
+  /** B's harm on the test's scale: log(mean B / mean A) for latency, rate B − rate A for failures. */
+  estimate: number | null;
+  /** The margin on the same scale: log(1 + latency_margin), failure_margin. */
+  threshold: number;
+  /** Always-valid p that harm < threshold (it holds) and that harm > threshold (breached). */
+  pHolds: number;
+  pBreached: number;
+  /** Always-valid bounds of the harm (each one-sided at 1 − alpha). */
+  lower: number | null;
+  upper: number | null;
+  /** The numbers for people: A's and B's value, and the margin. */
+  text: string;
 }
 
 export interface AbDecision {
@@ -90,120 +127,142 @@ export interface AbDecision {
   theta0: number;
   /** pB̂ − pÂ; NaN until both arms have labels. */
   difference: number;
-  srm: SrmResult;
-  /** False when a guardrail makes the comparison untrustworthy (sample ratio mismatch). */
+  /** Always-valid bounds of B − A; promote ⇔ lower > θ0, reject as worse ⇔ upper < θ0. */
+  lower: number;
+  upper: number;
+  srmPValue: number;
+  /** False when the sample-ratio guard makes the comparison untrustworthy. */
   valid: boolean;
-  arms: { A: ArmResult; B: ArmResult };
+  guardrails: GuardrailResult[];
+  /** The guardrail whose breach rejected; null otherwise. */
+  breached: GuardrailResult['name'] | null;
 }
 
-function checkArm(name: string, arm: ArmCounts): void {
-  if (!Number.isInteger(arm.requests) || arm.requests < 0) throw new InputError(`arm ${name} requests: expected an integer ≥ 0, got ${describe(arm.requests)}`);
-  if (!Number.isInteger(arm.labeled) || arm.labeled < 0 || arm.labeled > arm.requests) {
-    throw new InputError(`arm ${name} labelled rows: expected an integer in [0, ${arm.requests}] (its requests), got ${describe(arm.labeled)}`);
-  }
-  if (!Number.isInteger(arm.correct) || arm.correct < 0 || arm.correct > arm.labeled) {
-    throw new InputError(`arm ${name} correct predictions: expected an integer in [0, ${arm.labeled}], got ${describe(arm.correct)}`);
-  }
+function guardrailOf(name: GuardrailResult['name'], state: FoldLook['latency'], estimate: number | null, threshold: number, text: string, alpha: number): GuardrailResult {
+  const verdict: GuardrailState = state.pBetter < alpha ? 'breached' : state.pWorse < alpha ? 'holds' : 'undecided';
+  return {
+    name,
+    state: verdict,
+    estimate,
+    threshold,
+    pHolds: state.pWorse,
+    pBreached: state.pBetter,
+    lower: Number.isFinite(state.lower) ? state.lower : null,
+    upper: Number.isFinite(state.upper) ? state.upper : null,
+    text,
+  };
 }
 
-/** θ0 for the configured mode: H0 is θ = pB − pA ≤ θ0. */
-export function nullDifference(config: Pick<DecisionConfig, 'mode' | 'margin'>): number {
-  return config.mode === 'non-inferiority' ? -config.margin : 0;
+function ms(x: number): string {
+  return Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a';
 }
 
-/** The mSPRT options that belong to a decision config, so the path and the decision never disagree. */
-export function msprtOptionsFor(config: DecisionConfig): MsprtPathOptions {
-  return { tau: config.tau, theta0: nullDifference(config), minPerArm: config.minLabeledPerArm };
-}
-
-/** A p-value for a sentence: two significant digits, scientific below 1e-4. */
-export function formatP(p: number): string {
-  if (p >= 1) return '1';
-  if (p < 1e-4) return p.toExponential(1);
-  return String(Number(p.toPrecision(2)));
-}
-
-function formatAccuracy(x: number): string {
-  return Number.isNaN(x) ? 'n/a' : x.toFixed(3);
-}
-
-function armResult(arm: ArmCounts): ArmResult {
-  const ci = wilsonInterval(arm.correct, arm.labeled);
-  return { ...arm, accuracy: ci.estimate, ci };
+/** Both guardrails at the last look, with their numbers in words. */
+export function guardrails(input: DecisionInput, config: DecisionConfig): GuardrailResult[] {
+  const { A, B } = input.arms;
+  const start = { pValue: 1, pBetter: 1, pWorse: 1, lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+  const look = input.look;
+  const latencyChange = A.meanLatencyMs > 0 ? B.meanLatencyMs / A.meanLatencyMs - 1 : Number.NaN;
+  const latencyText =
+    `mean latency B ${ms(B.meanLatencyMs)} vs A ${ms(A.meanLatencyMs)} (${Number.isFinite(latencyChange) ? `${latencyChange >= 0 ? '+' : ''}${percent(latencyChange)}` : 'n/a'}, ` +
+    `margin +${percent(config.latencyMargin)}; p99 B ${ms(B.latencyP99 ?? Number.NaN)} vs A ${ms(A.latencyP99 ?? Number.NaN)})`;
+  const failureText =
+    `failure rate B ${Number.isFinite(B.failureRate) ? percent(B.failureRate) : 'n/a'} (${B.failed} of ${B.requests + B.failed}) vs A ` +
+    `${Number.isFinite(A.failureRate) ? percent(A.failureRate) : 'n/a'} (${A.failed} of ${A.requests + A.failed}), margin +${percent(config.failureMargin)}`;
+  return [
+    guardrailOf('latency', look?.latency ?? start, look?.latencyHarm ?? null, Math.log1p(config.latencyMargin), latencyText, config.alpha),
+    guardrailOf('failures', look?.failures ?? start, look?.failureHarm ?? null, config.failureMargin, failureText, config.alpha),
+  ];
 }
 
 /** promote | reject | continue, with the reason spelled out. */
 export function decide(input: DecisionInput, config: DecisionConfig): AbDecision {
-  checkArm('A', input.A);
-  checkArm('B', input.B);
-  const { pBetter, pWorse } = input.sequential;
-  for (const [key, p] of [['pBetter', pBetter], ['pWorse', pWorse]] as const) {
-    if (!(p >= 0 && p <= 1)) throw new InputError(`sequential ${key}: expected a probability in [0, 1], got ${describe(p)}`);
-  }
-  const A = armResult(input.A);
-  const B = armResult(input.B);
-  const srm = sampleRatioMismatch(input.A.requests, input.B.requests, config.splitB, config.srmAlpha);
+  const { A, B } = input.arms;
+  const look = input.look;
+  const accuracy = look?.accuracy ?? { pValue: 1, pBetter: 1, pWorse: 1, lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+  const { pBetter, pWorse } = accuracy;
   const theta0 = nullDifference(config);
   const { alpha } = config;
+  const rails = guardrails(input, config);
+  const mismatch = input.srmPValue < config.srmAlpha;
+  const base = {
+    pBetter,
+    pWorse,
+    theta0,
+    difference: B.accuracy - A.accuracy,
+    lower: accuracy.lower,
+    upper: accuracy.upper,
+    srmPValue: input.srmPValue,
+    valid: !mismatch,
+    guardrails: rails,
+    breached: null,
+  };
+  const result = (decision: AbDecisionKind, reason: string, pValue = pBetter): AbDecision => ({ decision, reason, pValue, ...base });
   const accuracies = `accuracy ${formatAccuracy(B.accuracy)} vs ${formatAccuracy(A.accuracy)}`;
+  const interval = Number.isFinite(accuracy.lower) || Number.isFinite(accuracy.upper) ? `, always-valid interval of B − A [${accuracy.lower.toFixed(3)}, ${accuracy.upper.toFixed(3)}]` : '';
   const labelled = Math.min(A.labeled, B.labeled);
   const maxReached = labelled >= config.maxLabeledPerArm;
-  const base = { pBetter, pWorse, theta0, difference: B.accuracy - A.accuracy, srm, valid: !srm.mismatch, arms: { A, B } };
-  const result = (decision: AbDecisionKind, reason: string, pValue = pBetter): AbDecision => ({ decision, reason, pValue, ...base });
   const marginText = `by more than the margin ${config.margin}`;
 
-  if (srm.mismatch) {
+  if (mismatch) {
     const what =
-      `sample ratio mismatch: A got ${srm.requestsA} requests and B ${srm.requestsB}, expected ` +
-      `${srm.expectedA.toFixed(1)} and ${srm.expectedB.toFixed(1)} at ab_split_b ${config.splitB} ` +
-      `(chi-square p = ${formatP(srm.pValue)} < ${config.srmAlpha}); the test is invalid and nothing is promoted`;
+      `sample ratio mismatch: ${A.users} users in A and ${B.users} in B against the split in force ` +
+      `(always-valid p = ${formatP(input.srmPValue)} < ${config.srmAlpha}); the test is invalid and nothing is promoted`;
     if (maxReached) return result('reject', `${what}, and the maximum of ${config.maxLabeledPerArm} labelled rows per arm is reached`);
     return result('continue', what);
   }
   if (A.labeled < config.minLabeledPerArm || B.labeled < config.minLabeledPerArm) {
-    return result(
-      'continue',
-      `waiting for labels: A has ${A.labeled} and B has ${B.labeled} labelled rows, ${config.minLabeledPerArm} per arm are needed`,
-    );
+    return result('continue', `waiting for labels: A has ${A.labeled} and B has ${B.labeled} labelled rows, ${config.minLabeledPerArm} per arm are needed`);
+  }
+  const minUsers = Math.max(2, config.minUsersPerArm);
+  if (A.labeledUsers < minUsers || B.labeledUsers < minUsers) {
+    return result('continue', `waiting for users: A has ${A.labeledUsers} and B has ${B.labeledUsers} users with labels, ${minUsers} per arm are needed (users are the unit of the test)`);
+  }
+  const breached = rails.find((g) => g.state === 'breached');
+  if (breached) {
+    const reason = `the ${breached.name} guardrail is breached: ${breached.text}, always-valid p = ${formatP(breached.pBreached)} < alpha ${alpha}`;
+    return { ...result('reject', reason, breached.pBreached), breached: breached.name };
   }
   // "Worse" is checked first: if both directions ever crossed, nothing is promoted.
   if (pWorse < alpha) {
     const who = config.mode === 'superiority' ? 'B is worse than A' : `B is worse than A ${marginText}`;
-    return result('reject', `${who}: ${accuracies}, always-valid p = ${formatP(pWorse)} < alpha ${alpha}`, pWorse);
+    return result('reject', `${who}: ${accuracies}, always-valid p = ${formatP(pWorse)} < alpha ${alpha}${interval}`, pWorse);
   }
   if (pBetter < alpha) {
     const who = config.mode === 'superiority' ? 'B beats A' : `B is not worse than A ${marginText}`;
-    return result('promote', `${who}: ${accuracies}, always-valid p = ${formatP(pBetter)} < alpha ${alpha}`);
+    const open = rails.filter((g) => g.state !== 'holds');
+    if (open.length === 0) return result('promote', `${who}: ${accuracies}, always-valid p = ${formatP(pBetter)} < alpha ${alpha}${interval}; guardrails hold`);
+    const pending = open.map((g) => `${g.name} (${g.text}, always-valid p = ${formatP(g.pHolds)})`).join('; ');
+    const what = `${who} (${accuracies}, always-valid p = ${formatP(pBetter)}) but a guardrail is not yet shown to hold: ${pending}`;
+    if (maxReached) return result('reject', `${what}, and the maximum of ${config.maxLabeledPerArm} labelled rows per arm is reached`);
+    return result('continue', what);
   }
-  const evidence = `accuracy B ${formatAccuracy(B.accuracy)} vs A ${formatAccuracy(A.accuracy)}, always-valid p = ${formatP(pBetter)} ≥ alpha ${alpha}`;
-  if (maxReached) {
-    return result('reject', `no win within the maximum of ${config.maxLabeledPerArm} labelled rows per arm: ${evidence}`);
-  }
-  return result('continue', `no decision yet after ${A.labeled} (A) and ${B.labeled} (B) labelled rows: ${evidence}`);
+  const evidence = `accuracy B ${formatAccuracy(B.accuracy)} vs A ${formatAccuracy(A.accuracy)}, always-valid p = ${formatP(pBetter)} ≥ alpha ${alpha}${interval}`;
+  if (maxReached) return result('reject', `no win within the maximum of ${config.maxLabeledPerArm} labelled rows per arm: ${evidence}`);
+  return result('continue', `no decision yet after ${A.labeled} (A) and ${B.labeled} (B) labelled rows from ${A.labeledUsers} and ${B.labeledUsers} users: ${evidence}`);
+}
+
+export interface RequestLevelDecision {
+  decision: AbDecisionKind;
+  reason: string;
+  pBetter: number;
+  pWorse: number;
+  srm: SrmResult;
 }
 
 /**
- * The whole evaluation from the log's cumulative labelled checkpoints: the always-valid p path and
- * the decision at its end. The last checkpoint should be the arms' current labelled counts.
+ * The rule before users were the unit: a chi-square of answered requests against the split now,
+ * every labelled request an independent Bernoulli trial, no guardrails.
  */
-export function evaluateAb(
-  input: { A: ArmCounts; B: ArmCounts; checkpoints: readonly TwoArmCounts[] },
-  config: DecisionConfig,
-): { decision: AbDecision; path: MsprtPathPoint[] } {
-  const path = msprtPath(input.checkpoints, msprtOptionsFor(config));
-  const last = path.at(-1);
-  const lastCounts = last ?? { nA: 0, successesA: 0, nB: 0, successesB: 0 };
-  if (
-    lastCounts.nA !== input.A.labeled ||
-    lastCounts.successesA !== input.A.correct ||
-    lastCounts.nB !== input.B.labeled ||
-    lastCounts.successesB !== input.B.correct
-  ) {
-    throw new InputError(
-      `A/B checkpoints: expected the last one to equal the arms' labelled counts (A ${input.A.correct}/${input.A.labeled}, ` +
-        `B ${input.B.correct}/${input.B.labeled}), got A ${lastCounts.successesA}/${lastCounts.nA}, B ${lastCounts.successesB}/${lastCounts.nB}`,
-    );
-  }
-  const sequential: SequentialState = last ? { pBetter: last.pBetter, pWorse: last.pWorse } : { pBetter: 1, pWorse: 1 };
-  return { decision: decide({ A: input.A, B: input.B, sequential }, config), path };
+export function decideRequestLevel(input: DecisionInput, config: DecisionConfig): RequestLevelDecision {
+  const { A, B } = input.arms;
+  const { pBetter, pWorse } = input.look?.requestLevel ?? { pBetter: 1, pWorse: 1 };
+  const srm = sampleRatioMismatch(A.requests, B.requests, config.splitB, config.srmAlpha);
+  const result = (decision: AbDecisionKind, reason: string): RequestLevelDecision => ({ decision, reason, pBetter, pWorse, srm });
+  const maxReached = Math.min(A.labeled, B.labeled) >= config.maxLabeledPerArm;
+  if (srm.mismatch) return result(maxReached ? 'reject' : 'continue', `request sample ratio mismatch: ${A.requests} vs ${B.requests} requests (chi-square p = ${formatP(srm.pValue)})`);
+  if (A.labeled < config.minLabeledPerArm || B.labeled < config.minLabeledPerArm) return result('continue', 'waiting for labels');
+  if (pWorse < config.alpha) return result('reject', `B is worse (request-level p = ${formatP(pWorse)})`);
+  if (pBetter < config.alpha) return result('promote', `B beats A (request-level p = ${formatP(pBetter)})`);
+  return result(maxReached ? 'reject' : 'continue', `no decision (request-level p = ${formatP(pBetter)})`);
 }

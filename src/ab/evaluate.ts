@@ -5,54 +5,77 @@
  * read from it.
  */
 import { InputError } from '../errors.js';
-import { decisionConfig, evaluateAb, formatP, nullDifference, type AbDecision } from './decide.js';
-import type { AbEvaluation, EvaluationContext, Interval, PathPoint, VariantReport } from './evaluation.js';
+import { decide, decideRequestLevel, decisionConfig, foldSettings, formatP, nullDifference, type AbDecision, type DecisionConfig, type GuardrailResult, type RequestLevelDecision } from './decide.js';
+import type { AbEvaluation, EvaluationContext, GuardrailReport, Interval, PathPoint, VariantReport } from './evaluation.js';
 import { logSchema, openLogSet, type ScanReport } from '../prediction-log/index.js';
 import { readExperiment, type Experiment } from './experiment.js';
-import { wilsonInterval, type ProportionInterval } from '../stats/wilson-interval.js';
-import type { MsprtPathPoint } from '../stats/msprt.js';
-
-function interval(ci: ProportionInterval): Interval {
-  return { lower: ci.lower, upper: ci.upper, confidence: ci.confidence };
-}
+import type { ArmSnapshot, FoldLook } from './experiment-fold.js';
+import { wilsonInterval } from '../stats/wilson-interval.js';
 
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-function variant(alias: string, version: string | null, counts?: Experiment['arms']['A']): VariantReport {
-  const requests = counts?.requests ?? 0;
-  const labeled = counts?.labeled ?? 0;
-  const correct = counts?.correct ?? 0;
-  const acc = labeled > 0 ? wilsonInterval(correct, labeled) : null;
-  const err = labeled > 0 ? wilsonInterval(labeled - correct, labeled) : null;
+function sqrtOrNull(v: number): number | null {
+  return Number.isFinite(v) && v >= 0 ? Math.sqrt(v) : null;
+}
+
+/** An arm's report; `bounds` is its running always-valid interval from the last look. */
+function variant(alias: string, version: string | null, alpha: number, arm?: ArmSnapshot, bounds?: { lower: number; upper: number }): VariantReport {
+  const requests = arm?.requests ?? 0;
+  const failed = arm?.failed ?? 0;
+  const labeled = arm?.labeled ?? 0;
+  const correct = arm?.correct ?? 0;
+  const counted = bounds !== undefined && Number.isFinite(bounds.lower);
+  const ci: Interval | null = counted ? { lower: Math.max(0, bounds.lower), upper: Math.min(1, bounds.upper), confidence: 1 - alpha, kind: 'always-valid' } : null;
+  const wilson = labeled > 0 ? wilsonInterval(correct, labeled) : null;
   return {
     version,
     alias,
     requests,
+    failed,
+    failure_rate: requests + failed > 0 ? failed / (requests + failed) : null,
+    users: arm?.users ?? 0,
+    labeled_users: arm?.labeledUsers ?? 0,
     labeled,
     correct,
-    accuracy: acc ? acc.estimate : null,
-    ci: acc ? interval(acc) : null,
-    error_rate: err ? err.estimate : null,
-    error_ci: err ? interval(err) : null,
+    accuracy: labeled > 0 ? correct / labeled : null,
+    ci,
+    error_rate: labeled > 0 ? (labeled - correct) / labeled : null,
+    error_ci: ci ? { ...ci, lower: 1 - ci.upper, upper: 1 - ci.lower } : null,
     label_coverage: requests > 0 ? labeled / requests : null,
-    latency_ms: { p50: counts?.latencyP50 ?? null, p99: counts?.latencyP99 ?? null },
+    latency_ms: { mean: arm && requests > 0 ? arm.meanLatencyMs : null, p50: arm?.latencyP50 ?? null, p99: arm?.latencyP99 ?? null },
+    standard_error: arm ? sqrtOrNull(arm.accuracyVariance) : null,
+    request_level: {
+      standard_error: arm ? sqrtOrNull(arm.accuracyIidVariance) : null,
+      ci: wilson ? { lower: wilson.lower, upper: wilson.upper, confidence: wilson.confidence, kind: 'fixed-horizon' } : null,
+    },
   };
 }
 
-function pathPoint(p: MsprtPathPoint): PathPoint {
+function pathPoint(p: FoldLook): PathPoint {
   return {
-    labeled_A: p.nA,
-    labeled_B: p.nB,
-    correct_A: p.successesA,
-    correct_B: p.successesB,
-    difference: p.estimate,
-    p_better: p.pBetter,
-    p_worse: p.pWorse,
-    p_value: p.pValue,
+    labeled_A: p.labeledA,
+    labeled_B: p.labeledB,
+    correct_A: p.correctA,
+    correct_B: p.correctB,
+    users_A: p.usersA,
+    users_B: p.usersB,
+    difference: p.difference,
+    p_better: p.accuracy.pBetter,
+    p_worse: p.accuracy.pWorse,
+    p_value: p.accuracy.pValue,
+    lower: finite(p.accuracy.lower),
+    upper: finite(p.accuracy.upper),
+    request_p_better: p.requestLevel.pBetter,
+    request_p_worse: p.requestLevel.pWorse,
+    srm_pvalue: p.srmPValue,
     counted: p.counted,
   };
+}
+
+function guardrailReport(g: GuardrailResult, margin: number): GuardrailReport {
+  return { state: g.state, estimate: g.estimate, threshold: g.threshold, margin, p_holds: g.pHolds, p_breached: g.pBreached, lower: g.lower, upper: g.upper, summary: g.text };
 }
 
 function percent(share: number): string {
@@ -75,12 +98,18 @@ function skeleton(ctx: EvaluationContext): AbEvaluation {
     p_worse: null,
     srm_pvalue: null,
     difference: null,
-    variants: { A: variant(config.mlflow.prod_alias, ctx.prod), B: variant(config.mlflow.staging_alias, ctx.staging) },
+    interval: null,
+    labels: config.router.labels,
+    variants: { A: variant(config.mlflow.prod_alias, ctx.prod, ab.alpha), B: variant(config.mlflow.staging_alias, ctx.staging, ab.alpha) },
     guardrails: {
-      srm: { passed: null, p_value: null, alpha: ab.srm_alpha, statistic: null, observed: { A: 0, B: 0 }, expected: null },
+      srm: { passed: null, p_value: null, alpha: ab.srm_alpha, users: { A: 0, B: 0 }, periods: [] },
       min_labeled: { passed: false, required: ab.min_labeled },
+      min_users: { passed: false, required: ab.min_users },
       malformed: { passed: true, rows: 0, share: 0, max_share: ab.max_malformed_share },
+      latency: null,
+      failures: null,
     },
+    request_level: { decision: null, reason: null, p_better: null, p_worse: null, srm: { p_value: null, statistic: null, observed: { A: 0, B: 0 }, expected: null } },
     test: {
       mode: ab.mode,
       alpha: ab.alpha,
@@ -88,8 +117,11 @@ function skeleton(ctx: EvaluationContext): AbEvaluation {
       margin: ab.margin,
       theta0: nullDifference(ab),
       min_labeled: ab.min_labeled,
+      min_users: ab.min_users,
       max_labeled: ab.max_labeled,
       checkpoint_every: ab.checkpoint_every,
+      latency_margin: ab.guardrails.latency_margin,
+      failure_margin: ab.guardrails.failure_margin,
       ab_split_b: ctx.split,
     },
     log: {
@@ -106,6 +138,7 @@ function skeleton(ctx: EvaluationContext): AbEvaluation {
       excluded_feedback: 0,
       duplicate_labels: 0,
       experiment_started_at: null,
+      split_changes: [],
     },
     path: [],
     report_dir: ctx.reportDir,
@@ -157,7 +190,8 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
   const { config } = ctx;
   const ab = config.ab;
   if (files.length === 0) return { ...result, reason: `no predictions log yet: nothing matches router.log_path ${ctx.logPattern}` };
-  const { experiment, report: scan } = await readExperiment(set, logSchema(config), { A: prod, B: staging }, ab.checkpoint_every);
+  const settings = decisionConfig(ab, ctx.split);
+  const { experiment, report: scan } = await readExperiment(set, logSchema(config), { A: prod, B: staging }, foldSettings(settings), ctx.split);
   if (scan.files.every((f) => !f.read)) throw new InputError(`${scan.unreadable[0]!.path}: ${scan.unreadable[0]!.reason}`);
   for (const file of scan.unreadable) ctx.log(`[ab] not read: ${file.path}: ${file.reason}`);
   logMalformed(scan, ctx.log);
@@ -175,9 +209,9 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
   result.guardrails.malformed = { passed: share <= ab.max_malformed_share, rows: scan.malformedCount, share, max_share: ab.max_malformed_share };
   if (scan.rows === 0) return { ...result, reason: `the predictions log (${files.length === 1 ? files[0] : `${files.length} files`}) has no rows yet` };
 
-  const { A, B } = experiment.arms;
-  const { decision, path } = evaluateAb({ A, B, checkpoints: experiment.checkpoints }, decisionConfig(config.ab, ctx.split));
-  fill(result, experiment, decision, path);
+  const { B } = experiment.fold.arms;
+  const input = { arms: experiment.fold.arms, look: experiment.fold.path.at(-1) ?? null, srmPValue: experiment.fold.srm.pValue };
+  fill(result, experiment, decide(input, settings), decideRequestLevel(input, settings), settings);
 
   // Data-quality guards come last: the statistics are still reported, but they do not decide.
   if (!result.guardrails.malformed.passed) {
@@ -188,7 +222,7 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
       reason:
         `${scan.malformedCount} of ${scan.rows} log rows (${percent(share)}) are malformed, more than the ${percent(ab.max_malformed_share)} allowed, ` +
         `so the log is not trusted for a decision${first ? ` (first: ${first.file}:${first.line}: ${first.problem})` : ''}; ` +
-        `the statistics alone say ${decision.decision}: ${decision.reason}`,
+        `the statistics alone say ${result.statistical_decision}: ${result.reason}`,
     };
   }
   if (B.requests === 0) {
@@ -205,7 +239,10 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
   return result;
 }
 
-function fill(result: AbEvaluation, experiment: Experiment, decision: AbDecision, path: MsprtPathPoint[]): void {
+function fill(result: AbEvaluation, experiment: Experiment, decision: AbDecision, requestLevel: RequestLevelDecision, settings: DecisionConfig): void {
+  const { fold } = experiment;
+  const look = fold.path.at(-1);
+  const alpha = settings.alpha;
   result.decision = decision.decision;
   result.statistical_decision = decision.decision;
   result.reason = decision.reason;
@@ -213,40 +250,58 @@ function fill(result: AbEvaluation, experiment: Experiment, decision: AbDecision
   result.p_better = decision.pBetter;
   result.p_worse = decision.pWorse;
   result.difference = finite(decision.difference);
-  result.srm_pvalue = decision.srm.pValue;
+  result.srm_pvalue = decision.srmPValue;
+  result.interval = Number.isFinite(decision.lower) || Number.isFinite(decision.upper)
+    ? { lower: decision.lower, upper: decision.upper, confidence: 1 - 2 * alpha, kind: 'always-valid' }
+    : null;
   result.variants = {
-    A: variant(result.variants.A.alias, experiment.versions.A, experiment.arms.A),
-    B: variant(result.variants.B.alias, experiment.versions.B, experiment.arms.B),
+    A: variant(result.variants.A.alias, experiment.versions.A, alpha, fold.arms.A, look?.armIntervals.A),
+    B: variant(result.variants.B.alias, experiment.versions.B, alpha, fold.arms.B, look?.armIntervals.B),
   };
   result.guardrails.srm = {
-    passed: !decision.srm.mismatch,
-    p_value: decision.srm.pValue,
+    passed: decision.valid,
+    p_value: decision.srmPValue,
     alpha: result.guardrails.srm.alpha,
-    statistic: decision.srm.statistic,
-    observed: { A: decision.srm.requestsA, B: decision.srm.requestsB },
-    expected: { A: decision.srm.expectedA, B: decision.srm.expectedB },
+    users: { A: fold.arms.A.users, B: fold.arms.B.users },
+    periods: fold.srm.periods.map((p) => ({ ab_split_b: p.shareB, users_A: p.usersA, users_B: p.usersB })),
   };
-  result.guardrails.min_labeled.passed = Math.min(experiment.arms.A.labeled, experiment.arms.B.labeled) >= result.guardrails.min_labeled.required;
+  const [latency, failures] = decision.guardrails;
+  result.guardrails.latency = guardrailReport(latency!, settings.latencyMargin);
+  result.guardrails.failures = guardrailReport(failures!, settings.failureMargin);
+  result.guardrails.min_labeled.passed = Math.min(fold.arms.A.labeled, fold.arms.B.labeled) >= result.guardrails.min_labeled.required;
+  result.guardrails.min_users.passed = Math.min(fold.arms.A.labeledUsers, fold.arms.B.labeledUsers) >= result.guardrails.min_users.required;
+  const srm = requestLevel.srm;
+  result.request_level = {
+    decision: requestLevel.decision,
+    reason: requestLevel.reason,
+    p_better: requestLevel.pBetter,
+    p_worse: requestLevel.pWorse,
+    srm: { p_value: srm.pValue, statistic: srm.statistic, observed: { A: srm.requestsA, B: srm.requestsB }, expected: { A: srm.expectedA, B: srm.expectedB } },
+  };
   result.log.excluded_predictions = experiment.excludedPredictions;
   result.log.orphan_feedback = experiment.orphanFeedback;
   result.log.excluded_feedback = experiment.excludedFeedback;
   result.log.duplicate_labels = experiment.duplicateLabels;
   result.log.experiment_started_at = experiment.startedAt === null ? null : new Date(experiment.startedAt).toISOString();
-  result.path = path.map(pathPoint);
+  result.log.split_changes = experiment.splitChanges.map((c) => ({ ts: new Date(c.ts).toISOString(), ab_split_b: c.splitB }));
+  result.path = fold.path.map(pathPoint);
 }
 
 /** One line for people: decision, reason, and the numbers that matter. */
 export function summaryLine(e: AbEvaluation): string {
   const arm = (name: 'A' | 'B'): string => {
     const v = e.variants[name];
-    const acc = v.accuracy === null ? 'n/a' : `${v.accuracy.toFixed(3)} [${v.ci!.lower.toFixed(3)}, ${v.ci!.upper.toFixed(3)}]`;
-    return `${name} (${v.alias} v${v.version ?? '-'}): ${v.requests} requests, ${v.labeled} labelled, accuracy ${acc}`;
+    const acc = v.accuracy === null ? 'n/a' : `${v.accuracy.toFixed(3)}${v.ci ? ` [${v.ci.lower.toFixed(3)}, ${v.ci.upper.toFixed(3)}] always-valid` : ''}`;
+    return `${name} (${v.alias} v${v.version ?? '-'}): ${v.users} users, ${v.requests} requests, ${v.failed} failed, ${v.labeled} labelled, accuracy ${acc}`;
   };
   return [
     `decision: ${e.decision.toUpperCase()} — ${e.reason}`,
     `  ${arm('A')}`,
     `  ${arm('B')}`,
-    `  always-valid p ${e.p_value === null ? 'n/a' : formatP(e.p_value)}, SRM p ${e.srm_pvalue === null ? 'n/a' : formatP(e.srm_pvalue)}, split ${e.test.ab_split_b}`,
+    `  always-valid p ${e.p_value === null ? 'n/a' : formatP(e.p_value)}` +
+      (e.interval ? `, B − A in [${e.interval.lower.toFixed(3)}, ${e.interval.upper.toFixed(3)}] (always-valid)` : '') +
+      `, SRM p over users ${e.srm_pvalue === null ? 'n/a' : formatP(e.srm_pvalue)}, split ${e.test.ab_split_b}`,
+    ...(e.labels === 'open' ? ['  labels: open (router.labels): any client may label, so a client can sway this test'] : []),
     ...(e.recovered ? [`  completed an interrupted ${e.recovered.kind} of version ${e.recovered.version} first`] : []),
     ...(e.applied ? [`  applied: ${e.applied.message}`] : []),
     `  report: ${e.report_dir}`,

@@ -10,28 +10,38 @@ export interface Interval {
   lower: number;
   upper: number;
   confidence: number;
+  /** 'always-valid': a confidence sequence, valid at every look; 'fixed-horizon': valid at one planned look only. */
+  kind: 'always-valid' | 'fixed-horizon';
 }
 
 export interface VariantReport {
   version: string | null;
   alias: string;
+  /** Answered requests (prediction rows). */
   requests: number;
+  /** Failed requests (failure rows). */
+  failed: number;
+  /** failed / (requests + failed); null before any request. */
+  failure_rate: number | null;
+  /** Distinct users first seen in this arm, and those with a label. */
+  users: number;
+  labeled_users: number;
   labeled: number;
   correct: number;
   /** correct / labeled; null before any label. */
   accuracy: number | null;
-  /** 95% Wilson score interval of the accuracy. */
+  /** Always-valid (1 − alpha) confidence sequence of the accuracy, users as clusters; null before the first counted look. */
   ci: Interval | null;
-  /**
-   * Misclassification rate 1 − accuracy on labelled requests, with its own Wilson interval. The router
-   * logs only answered predictions (failed requests never reach the log; see GET /metrics), so this is
-   * the only error the log can measure.
-   */
+  /** Misclassification rate 1 − accuracy on labelled requests, with the complement of that interval. */
   error_rate: number | null;
   error_ci: Interval | null;
-  /** Share of the arm's requests that got a label. */
+  /** Share of the arm's answered requests that got a label. */
   label_coverage: number | null;
-  latency_ms: { p50: number | null; p99: number | null };
+  latency_ms: { mean: number | null; p50: number | null; p99: number | null };
+  /** The same arm with every request independent: the standard error, and the 95% Wilson interval (fixed horizon). */
+  request_level: { standard_error: number | null; ci: Interval | null };
+  /** The accuracy's standard error with users as clusters (delta method). */
+  standard_error: number | null;
 }
 
 export interface PathPoint {
@@ -39,13 +49,35 @@ export interface PathPoint {
   labeled_B: number;
   correct_A: number;
   correct_B: number;
+  users_A: number;
+  users_B: number;
   difference: number;
   p_better: number;
   p_worse: number;
   /** Two-sided always-valid p (the paper's p_n), for reference. */
   p_value: number;
-  /** False until both arms have min_labeled rows: the p-values stay at 1 before that. */
+  /** Always-valid bounds of B − A so far (null before the first counted look). */
+  lower: number | null;
+  upper: number | null;
+  /** The same test with every labelled request independent. */
+  request_p_better: number;
+  request_p_worse: number;
+  srm_pvalue: number;
+  /** False until both arms have min_labeled rows and min_users users: the p-values stay at 1 before that. */
   counted: boolean;
+}
+
+export interface GuardrailReport {
+  state: 'holds' | 'breached' | 'undecided';
+  /** B's harm (log of the mean-latency ratio; failure-rate difference), the margin on that scale, the always-valid p's and bounds. */
+  estimate: number | null;
+  threshold: number;
+  margin: number;
+  p_holds: number;
+  p_breached: number;
+  lower: number | null;
+  upper: number | null;
+  summary: string;
 }
 
 export interface AppliedResult {
@@ -69,11 +101,34 @@ export interface AbEvaluation {
   srm_pvalue: number | null;
   /** accuracy B − accuracy A. */
   difference: number | null;
+  /** Always-valid bounds of B − A: promote ⇔ lower > theta0; each bound one-sided at 1 − alpha, the pair 1 − 2·alpha. */
+  interval: Interval | null;
+  /** Who may label: 'token' (a label token) or 'open' (any client; the report says so in its banner). */
+  labels: 'token' | 'open';
   variants: { A: VariantReport; B: VariantReport };
   guardrails: {
-    srm: { passed: boolean | null; p_value: number | null; alpha: number; statistic: number | null; observed: { A: number; B: number }; expected: { A: number; B: number } | null };
+    /** Users are the unit: first-seen users per arm against the split in force, an always-valid test. */
+    srm: {
+      passed: boolean | null;
+      p_value: number | null;
+      alpha: number;
+      users: { A: number; B: number };
+      /** One entry per split in force during the test, with the users first seen under it. */
+      periods: { ab_split_b: number; users_A: number; users_B: number }[];
+    };
     min_labeled: { passed: boolean; required: number };
+    min_users: { passed: boolean; required: number };
     malformed: { passed: boolean; rows: number; share: number; max_share: number };
+    latency: GuardrailReport | null;
+    failures: GuardrailReport | null;
+  };
+  /** What the rule before users were the unit says on the same rows: requests as independent trials, chi-square SRM, no guardrails. */
+  request_level: {
+    decision: AbDecisionKind | null;
+    reason: string | null;
+    p_better: number | null;
+    p_worse: number | null;
+    srm: { p_value: number | null; statistic: number | null; observed: { A: number; B: number }; expected: { A: number; B: number } | null };
   };
   test: {
     mode: Config['ab']['mode'];
@@ -82,8 +137,12 @@ export interface AbEvaluation {
     margin: number;
     theta0: number;
     min_labeled: number;
+    min_users: number;
     max_labeled: number;
     checkpoint_every: number;
+    latency_margin: number;
+    failure_margin: number;
+    /** The split configured now; the split in force over time is in guardrails.srm.periods and log.split_changes. */
     ab_split_b: number;
   };
   log: {
@@ -101,6 +160,8 @@ export interface AbEvaluation {
     excluded_feedback: number;
     duplicate_labels: number;
     experiment_started_at: string | null;
+    /** Split rows read while the experiment ran. */
+    split_changes: { ts: string; ab_split_b: number }[];
   };
   path: PathPoint[];
   report_dir: string;

@@ -1,94 +1,83 @@
 /**
- * Seeded A/B experiment simulation: Bernoulli-correct predictions per arm, checked after every
- * batch of labelled rows with the same mSPRT step and `decide` the CLI uses. Pure: the random
- * source is passed in, so a seed pins every outcome.
+ * Seeded A/B experiments on realistic traffic (traffic-model.ts): every request and label goes
+ * through the same fold and the same decisions the CLI uses, so the benchmark measures the real rule.
+ * Both rules run on the same stream: the user-level rule (decide) and the request-level rule
+ * before it (decideRequestLevel). Pure: the random source is passed in, so a seed pins every outcome.
  */
 
 import { InputError, describe } from '../errors.js';
-import { decide, msprtOptionsFor, type AbDecisionKind, type DecisionConfig } from './decide.js';
-import { MSPRT_START, msprtStep } from '../stats/msprt.js';
+import { decide, decideRequestLevel, foldSettings, type AbDecisionKind, type DecisionConfig } from './decide.js';
+import { ExperimentFold } from './experiment-fold.js';
+import type { Random } from '../random.js';
+import { traffic, type TrafficModel } from './traffic-model.js';
 
-/** Uniform numbers in [0, 1). */
-export type Random = () => number;
-
-/** Mulberry32: a tiny 32-bit-state generator, plenty for ~10^8 Bernoulli draws and fully reproducible. */
-export function createRandom(seed: number): Random {
-  if (!Number.isInteger(seed)) throw new InputError(`simulation seed: expected an integer, got ${describe(seed)}`);
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Number of successes in n Bernoulli(p) trials. */
-export function drawBinomial(random: Random, n: number, p: number): number {
-  let successes = 0;
-  for (let i = 0; i < n; i++) if (random() < p) successes++;
-  return successes;
-}
-
-export interface ExperimentScenario {
-  /** True accuracy of A (prod) and B (staging). */
-  accuracyA: number;
-  accuracyB: number;
-  /** Labelled rows added to each arm between two evaluations. */
-  batchPerArm: number;
-  /** The experiment stops here at the latest (config.maxLabeledPerArm should match to force reject). */
-  maxPerArm: number;
-}
-
-export interface ExperimentOutcome {
+export interface RuleOutcome {
   decision: AbDecisionKind;
-  /** Labelled rows per arm when the decision was made (maxPerArm when none was). */
-  rowsPerArm: number;
+  /** Labelled rows and labelled users of the smaller arm when the rule decided (or when the test ended). */
+  labeledPerArm: number;
+  usersPerArm: number;
   reason: string;
-  pBetter: number;
-  pWorse: number;
+  /** The guardrail whose breach rejected, if one did. */
+  guardrail: string | null;
+  /** The sample-ratio check flagged a mismatch at some look before the rule decided. */
+  srmFlagged: boolean;
 }
 
-/** One experiment: batches arrive, the always-valid state advances incrementally, `decide` runs after each. */
-export function simulateExperiment(random: Random, scenario: ExperimentScenario, config: DecisionConfig): ExperimentOutcome {
-  const { accuracyA, accuracyB, batchPerArm, maxPerArm } = scenario;
-  if (!Number.isInteger(batchPerArm) || batchPerArm < 1) throw new InputError(`simulation batchPerArm: expected an integer ≥ 1, got ${describe(batchPerArm)}`);
-  if (!Number.isInteger(maxPerArm) || maxPerArm < batchPerArm) {
-    throw new InputError(`simulation maxPerArm: expected an integer ≥ batchPerArm (${batchPerArm}), got ${describe(maxPerArm)}`);
+export interface SimulatedExperiment {
+  userLevel: RuleOutcome;
+  requestLevel: RuleOutcome;
+}
+
+export interface SimulationLimits {
+  /** The test ends when the smaller arm has this many labels (config.maxLabeledPerArm should match). */
+  maxLabeledPerArm: number;
+}
+
+/** One experiment: requests arrive, the fold looks every checkpoint_every labels, both rules decide at each look. */
+export function simulateExperiment(random: Random, model: TrafficModel, config: DecisionConfig, limits: SimulationLimits): SimulatedExperiment {
+  if (!Number.isInteger(limits.maxLabeledPerArm) || limits.maxLabeledPerArm < config.checkpointEvery) {
+    throw new InputError(`simulation maxLabeledPerArm: expected an integer ≥ checkpoint_every (${config.checkpointEvery}), got ${describe(limits.maxLabeledPerArm)}`);
   }
-  const options = msprtOptionsFor(config);
-  let state = MSPRT_START;
-  let n = 0;
-  let successesA = 0;
-  let successesB = 0;
-  let last: ExperimentOutcome = { decision: 'continue', rowsPerArm: 0, reason: 'not started', pBetter: 1, pWorse: 1 };
-  while (n < maxPerArm) {
-    const batch = Math.min(batchPerArm, maxPerArm - n);
-    n += batch;
-    successesA += drawBinomial(random, batch, accuracyA);
-    successesB += drawBinomial(random, batch, accuracyB);
-    state = msprtStep(state, { nA: n, successesA, nB: n, successesB }, options);
-    const result = decide(
-      {
-        A: { requests: n, labeled: n, correct: successesA },
-        B: { requests: n, labeled: n, correct: successesB },
-        sequential: { pBetter: state.pBetter, pWorse: state.pWorse },
-      },
-      config,
-    );
-    last = { decision: result.decision, rowsPerArm: n, reason: result.reason, pBetter: state.pBetter, pWorse: state.pWorse };
-    if (result.decision !== 'continue') return last;
+  const fold = new ExperimentFold(foldSettings(config));
+  const open = (): RuleOutcome => ({ decision: 'continue', labeledPerArm: 0, usersPerArm: 0, reason: 'not started', guardrail: null, srmFlagged: false });
+  const user = open();
+  const request = open();
+  let userDone = false;
+  let requestDone = false;
+  for (const event of traffic(random, model)) {
+    const id = String(event.user);
+    if (event.failed) {
+      fold.request(event.variant, id, model.splitB, { failed: true });
+      continue;
+    }
+    fold.request(event.variant, id, model.splitB, { failed: false, latencyMs: event.latencyMs });
+    if (event.correct === null) continue;
+    const look = fold.label(event.variant, id, event.correct);
+    if (!look) continue;
+    const { arms, srm } = fold.snapshot(false);
+    const input = { arms, look, srmPValue: srm.pValue };
+    const labeled = Math.min(arms.A.labeled, arms.B.labeled);
+    const users = Math.min(arms.A.labeledUsers, arms.B.labeledUsers);
+    if (!userDone) {
+      const d = decide(input, config);
+      user.srmFlagged ||= !d.valid;
+      Object.assign(user, { decision: d.decision, reason: d.reason, labeledPerArm: labeled, usersPerArm: users });
+      user.guardrail = d.breached;
+      userDone = d.decision !== 'continue';
+    }
+    if (!requestDone) {
+      const d = decideRequestLevel(input, config);
+      request.srmFlagged ||= d.srm.mismatch;
+      Object.assign(request, { decision: d.decision, reason: d.reason, labeledPerArm: labeled, usersPerArm: users });
+      requestDone = d.decision !== 'continue';
+    }
+    if ((userDone && requestDone) || labeled >= limits.maxLabeledPerArm) break;
   }
-  return last;
+  return { userLevel: user, requestLevel: request };
 }
 
 /** `count` independent experiments drawn from one random stream. */
-export function simulateExperiments(
-  random: Random,
-  scenario: ExperimentScenario,
-  config: DecisionConfig,
-  count: number,
-): ExperimentOutcome[] {
+export function simulateExperiments(random: Random, model: TrafficModel, config: DecisionConfig, limits: SimulationLimits, count: number): SimulatedExperiment[] {
   if (!Number.isInteger(count) || count < 1) throw new InputError(`simulation count: expected an integer ≥ 1, got ${describe(count)}`);
-  return Array.from({ length: count }, () => simulateExperiment(random, scenario, config));
+  return Array.from({ length: count }, () => simulateExperiment(random, model, config, limits));
 }

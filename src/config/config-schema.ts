@@ -42,10 +42,12 @@ export const AB_DEFAULTS = {
   mode: 'superiority',
   margin: 0,
   min_labeled: 100,
+  min_users: 30,
   max_labeled: 5000,
   checkpoint_every: 50,
   srm_alpha: 0.001,
   max_malformed_share: 0.01,
+  guardrails: { latency_margin: 0.25, failure_margin: 0.02 },
 } as const;
 
 const share = (fallback: number) => number({ min: 0, max: 1, default: fallback });
@@ -100,6 +102,8 @@ export const configSchema = object({
     /** The split the monitor DAG opens an A/B test with. */
     ab_start_split: share(0.5),
     assignment_seed: string({ default: 'driftgate' }),
+    /** token: labels (POST /feedback, an inline label) need the label token (DRIFTGATE_LABEL_TOKEN); open: anyone may send them. */
+    labels: oneOf(['token', 'open'] as const, { default: 'token' }),
     log_path: string({ default: '../.driftgate/predictions.csv' }),
     /** Downloaded model files by version, and the last versions served, so a restart serves without MLflow. */
     model_cache_dir: string({ default: '../.driftgate/models' }),
@@ -142,11 +146,20 @@ export const configSchema = object({
     mode: oneOf(['superiority', 'non-inferiority'] as const, { default: AB_DEFAULTS.mode }),
     margin: number({ min: 0, below: 1, default: AB_DEFAULTS.margin }),
     min_labeled: positiveInt(AB_DEFAULTS.min_labeled),
+    /** Users with labels each arm needs before any decision: users are the unit, and the variance needs enough of them. */
+    min_users: number({ integer: true, min: 2, default: AB_DEFAULTS.min_users }),
     max_labeled: positiveInt(AB_DEFAULTS.max_labeled),
     /** The p-value path gets a checkpoint each time the smaller arm gains this many labelled rows. */
     checkpoint_every: positiveInt(AB_DEFAULTS.checkpoint_every),
     srm_alpha: number({ above: 0, below: 1, default: AB_DEFAULTS.srm_alpha }),
     max_malformed_share: share(AB_DEFAULTS.max_malformed_share),
+    /** Promotion also needs each of these shown to hold; one shown breached rejects. */
+    guardrails: object({
+      /** B's mean latency may exceed A's by at most this share (0.25: 25% slower). */
+      latency_margin: number({ above: 0, max: 100, default: AB_DEFAULTS.guardrails.latency_margin }),
+      /** B's failure rate may exceed A's by at most this (0.02: two percentage points). */
+      failure_margin: number({ above: 0, below: 1, default: AB_DEFAULTS.guardrails.failure_margin }),
+    }),
     reports_dir: string({ default: '../reports/ab' }),
   }),
   airflow: object({

@@ -13,6 +13,8 @@ export type Config = RawConfig & {
   source: { file: string; dir: string };
   /** Bearer token for the router's admin routes, only ever from DRIFTGATE_ADMIN_TOKEN. */
   adminToken: string | null;
+  /** Bearer token clients send labels with (router.labels: token), only ever from DRIFTGATE_LABEL_TOKEN. */
+  labelToken: string | null;
   /** The key request ids are signed with (DRIFTGATE_REQUEST_KEY); null: a key file beside the log. */
   requestKey: string | null;
 };
@@ -61,7 +63,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   }
   checkCrossFields(raw, file);
   const dir = path.dirname(path.resolve(file));
-  const config: Config = { ...raw, source: { file: path.resolve(file), dir }, adminToken: null, requestKey: null };
+  const config: Config = { ...raw, source: { file: path.resolve(file), dir }, adminToken: null, labelToken: null, requestKey: null };
   applyEnv(config, env);
   resolvePaths(config, dir);
   return config;
@@ -108,6 +110,7 @@ function applyEnv(config: Config, env: Env): void {
   // An env path is relative to where the process runs, like any path given on a command line.
   if (logPath !== undefined) config.router.log_path = path.resolve(logPath);
   config.adminToken = set('DRIFTGATE_ADMIN_TOKEN') ?? null;
+  config.labelToken = set('DRIFTGATE_LABEL_TOKEN') ?? null;
   const requestKey = set('DRIFTGATE_REQUEST_KEY');
   if (requestKey !== undefined && requestKey.length < 16) {
     throw new ConfigError('environment', 'DRIFTGATE_REQUEST_KEY', `expected a secret of at least 16 characters, got ${requestKey.length}`);

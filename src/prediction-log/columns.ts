@@ -1,19 +1,24 @@
 /**
  * The predictions log's columns and event kinds: the contract every writer and reader shares.
- * `ts,event,request_id,user_id,variant,model_alias,model_version,<features in config order>,prediction,label,latency_ms`.
+ * `ts,event,request_id,user_id,variant,model_alias,model_version,<features in config order>,prediction,label,latency_ms,error_code,ab_split_b`.
  */
 import type { Config, Feature } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 
 export const LOG_HEAD_COLUMNS = ['ts', 'event', 'request_id', 'user_id', 'variant', 'model_alias', 'model_version'] as const;
 export const LOG_TAIL_COLUMNS = ['prediction', 'label', 'latency_ms'] as const;
-export type FixedColumn = (typeof LOG_HEAD_COLUMNS)[number] | (typeof LOG_TAIL_COLUMNS)[number];
+/**
+ * Trailing columns added after the first layout. A file written before them (every log of an older
+ * router) lacks them and still reads: their cells read as empty.
+ */
+export const LOG_OPTIONAL_COLUMNS = ['error_code', 'ab_split_b'] as const;
+export type FixedColumn = (typeof LOG_HEAD_COLUMNS)[number] | (typeof LOG_TAIL_COLUMNS)[number] | (typeof LOG_OPTIONAL_COLUMNS)[number];
 
 /** A/B variants as the log writes them: A is served by prod, B by staging. */
 export type Variant = 'A' | 'B';
 
 /** Every event kind a row may carry; the README's log section documents each one. */
-export const EVENT_KINDS = ['prediction', 'feedback'] as const;
+export const EVENT_KINDS = ['prediction', 'feedback', 'failure', 'split'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** What rows are checked against: the configured features and classes. */
@@ -28,13 +33,18 @@ export function logSchema(config: Pick<Config, 'dataset'>): LogSchema {
 
 /** The log's columns for a config: the fixed ones around the feature columns in config order. */
 export function logColumns(schema: Pick<LogSchema, 'features'> | Pick<Config, 'dataset'>): string[] {
+  return [...legacyLogColumns(schema), ...LOG_OPTIONAL_COLUMNS];
+}
+
+/** The columns a log of this config had before error_code and ab_split_b: the ones every header must have. */
+export function legacyLogColumns(schema: Pick<LogSchema, 'features'> | Pick<Config, 'dataset'>): string[] {
   const features = 'dataset' in schema ? schema.dataset.features : schema.features;
   return [...LOG_HEAD_COLUMNS, ...features.map((f) => f.name), ...LOG_TAIL_COLUMNS];
 }
 
 /** A feature named like a log column would make the header ambiguous; refuse it at start-up. */
 export function checkLogColumns(config: Pick<Config, 'dataset' | 'source'>): void {
-  const fixed = new Set<string>([...LOG_HEAD_COLUMNS, ...LOG_TAIL_COLUMNS]);
+  const fixed = new Set<string>([...LOG_HEAD_COLUMNS, ...LOG_TAIL_COLUMNS, ...LOG_OPTIONAL_COLUMNS]);
   config.dataset.features.forEach((feature, i) => {
     if (fixed.has(feature.name)) {
       throw new ConfigError(

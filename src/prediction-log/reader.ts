@@ -11,7 +11,7 @@ import type { EventKind, LogSchema } from './columns.js';
 import { isLogHeader } from './columns.js';
 import { completeLength, type LogSet, type OpenLogFile } from './files.js';
 import { splitLine } from './line.js';
-import { classLookup, configLayout, decodeRow, isProblem, layoutOf, type LogEntry, type LogLayout } from './rows.js';
+import { classLookup, configLayouts, decodeRow, isProblem, layoutOf, type LogEntry, type LogLayout } from './rows.js';
 
 export interface LogPosition {
   file: string;
@@ -164,9 +164,10 @@ class FileCursor {
       this.layout = layout;
       return true;
     }
-    // A file cut by an old copytruncate has rows and no header: read it with the config's columns.
-    const layout = configLayout(this.scan.schema);
-    if (cells.length === layout.width && !isProblem(decodeRow(cells, layout, this.scan.schema, this.scan.classes))) {
+    // A file cut by an old copytruncate has rows and no header: read it with the config's columns
+    // (those of the layout its rows fit: an older router wrote them without error_code and ab_split_b).
+    const layout = configLayouts(this.scan.schema).find((l) => cells.length === l.width && !isProblem(decodeRow(cells, l, this.scan.schema, this.scan.classes)));
+    if (layout) {
       this.layout = layout;
       this.report.headerless = true;
       return false;
@@ -272,7 +273,7 @@ class Scan {
 }
 
 /**
- * The request ids of the prediction rows at the current time stamp. A row written twice (a copy of
+ * The request ids of the prediction and failure rows at the current time stamp (a request has one or the other). A row written twice (a copy of
  * a file in the set, a retried write) has its original's time stamp, and the merge by time puts the
  * two side by side; ids are random, so a repeat at another time is not looked for.
  */
@@ -299,8 +300,8 @@ class SameTimeIds {
 
 /**
  * Read every file of the set, merged by time (ties keep file order, then line order), handing each
- * valid row to `onEntry`. A prediction whose request id was already logged at the same time stamp
- * is the same row written twice: it is malformed, not counted again.
+ * valid row to `onEntry`. A prediction or failure whose request id was already logged at the same
+ * time stamp is the same row written twice: it is malformed, not counted again.
  */
 export async function scanLog(set: LogSet, schema: LogSchema, onEntry: EntryHandler, options: ScanOptions = {}): Promise<ScanReport> {
   const scan = new Scan(schema, options, options.signal);
@@ -311,7 +312,7 @@ export async function scanLog(set: LogSet, schema: LogSchema, onEntry: EntryHand
     const entry = cursor.entries[cursor.index]!;
     const at = { file: cursor.file.path, line: cursor.lines[cursor.index]! };
     cursor.index++;
-    if (entry.event === 'prediction') {
+    if (entry.event === 'prediction' || entry.event === 'failure') {
       const before = recent.check(entry.requestId, entry.ts, at);
       if (before !== null) {
         scan.malformed(at.file, at.line, `request_id ${JSON.stringify(entry.requestId)} was already logged (${before.file}:${before.line})`);

@@ -4,7 +4,7 @@
  * analysis, the router's feedback index).
  */
 import { featureNumberExpectation, parseDecimal, parseFeatureNumber } from '../stats/number.js';
-import { EVENT_KINDS, LOG_HEAD_COLUMNS, LOG_TAIL_COLUMNS, logColumns, type EventKind, type FixedColumn, type LogSchema, type Variant } from './columns.js';
+import { EVENT_KINDS, LOG_HEAD_COLUMNS, LOG_OPTIONAL_COLUMNS, LOG_TAIL_COLUMNS, legacyLogColumns, logColumns, type FixedColumn, type LogSchema, type Variant } from './columns.js';
 import { encodeLine, type Cell } from './line.js';
 
 export interface PredictionRecord {
@@ -28,28 +28,67 @@ export interface FeedbackRecord {
   label: string;
 }
 
-export type LogEntry = ({ event: 'prediction' } & PredictionRecord) | ({ event: 'feedback' } & FeedbackRecord);
+/** A /predict request that failed after its variant was assigned (the model raised, a worker failed, the deadline passed). */
+export interface FailureRecord {
+  ts: number;
+  requestId: string;
+  userId: string;
+  variant: Variant;
+  alias: string;
+  /** The registry version the alias was serving, when known. */
+  version: string | null;
+  /** Feature values in config order (they passed the router's validation). */
+  features: readonly (number | string)[];
+  /** The router's error code, such as PREDICTION_FAILED or DEADLINE_EXCEEDED. */
+  errorCode: string;
+  latencyMs: number;
+}
+
+/** The share of users sent to B in force from `ts` on. */
+export interface SplitRecord {
+  ts: number;
+  splitB: number;
+}
+
+export type LogEntry =
+  | ({ event: 'prediction' } & PredictionRecord)
+  | ({ event: 'feedback' } & FeedbackRecord)
+  | ({ event: 'failure' } & FailureRecord)
+  | ({ event: 'split' } & SplitRecord);
 export type PredictionEntry = Extract<LogEntry, { event: 'prediction' }>;
 export type FeedbackEntry = Extract<LogEntry, { event: 'feedback' }>;
+export type FailureEntry = Extract<LogEntry, { event: 'failure' }>;
+export type SplitEntry = Extract<LogEntry, { event: 'split' }>;
+
+function latencyCell(latencyMs: number): number {
+  return Math.round(latencyMs * 1000) / 1000;
+}
 
 export function predictionLine(record: PredictionRecord): string {
   return encodeLine(predictionCells(record));
 }
 
-export function predictionCells(record: PredictionRecord): Cell[] {
+/** The cells of a row about one request (a prediction or a failure): who, which arm, what it was sent. */
+function requestCells(event: 'prediction' | 'failure', record: PredictionRecord | FailureRecord, outcome: { prediction: string | null; label: string | null; errorCode: string | null }): Cell[] {
   return [
     new Date(record.ts).toISOString(),
-    'prediction',
+    event,
     record.requestId,
     record.userId,
     record.variant,
     record.alias,
     record.version,
     ...record.features,
-    record.prediction,
-    record.label,
-    Math.round(record.latencyMs * 1000) / 1000,
+    outcome.prediction,
+    outcome.label,
+    latencyCell(record.latencyMs),
+    outcome.errorCode,
+    null,
   ];
+}
+
+export function predictionCells(record: PredictionRecord): Cell[] {
+  return requestCells('prediction', record, { prediction: record.prediction, label: record.label, errorCode: null });
 }
 
 export function feedbackLine(record: FeedbackRecord, featureCount: number): string {
@@ -57,32 +96,65 @@ export function feedbackLine(record: FeedbackRecord, featureCount: number): stri
 }
 
 export function feedbackCells(record: FeedbackRecord, featureCount: number): Cell[] {
-  return [new Date(record.ts).toISOString(), 'feedback', record.requestId, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, record.label, null];
+  return [new Date(record.ts).toISOString(), 'feedback', record.requestId, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, record.label, null, null, null];
+}
+
+export function failureLine(record: FailureRecord): string {
+  return encodeLine(failureCells(record));
+}
+
+/** A failure row: the request's cells as a prediction has them, no prediction or label, the error code. */
+export function failureCells(record: FailureRecord): Cell[] {
+  return requestCells('failure', record, { prediction: null, label: null, errorCode: record.errorCode });
+}
+
+// Not splitLine: line.ts's splitLine splits a CSV line into its cells.
+export function splitEventLine(record: SplitRecord, featureCount: number): string {
+  return encodeLine(splitEventCells(record, featureCount));
+}
+
+/** A split row: the time and ab_split_b, every other cell empty. */
+export function splitEventCells(record: SplitRecord, featureCount: number): Cell[] {
+  return [new Date(record.ts).toISOString(), 'split', null, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, null, null, null, record.splitB];
 }
 
 /** Where a file's columns are: found by name in its header, so older and newer layouts both read. */
 export interface LogLayout {
   width: number;
+  /** Header position of each fixed column; -1 for an optional column the file does not have (its cells read as empty). */
   fixed: Record<FixedColumn, number>;
   /** Header position of each configured feature, in config order. */
   features: number[];
 }
 
-/** The layout the config's own header has (a file written without one is read by it). */
+/** The layout the config's own header has. */
 export function configLayout(schema: LogSchema): LogLayout {
-  const layout = layoutOf(logColumns(schema), schema);
+  return knownLayout(logColumns(schema), schema);
+}
+
+/**
+ * The layouts this config's own header has had, newest first: a file without a header (cut by an
+ * older router's copytruncate) is read by the one its rows fit.
+ */
+export function configLayouts(schema: LogSchema): LogLayout[] {
+  return [configLayout(schema), knownLayout(legacyLogColumns(schema), schema)];
+}
+
+function knownLayout(header: readonly string[], schema: LogSchema): LogLayout {
+  const layout = layoutOf(header, schema);
   if (typeof layout === 'string') throw new Error(layout);
   return layout;
 }
 
-/** The layout of a header, or why the file cannot be read with this config. */
+/** The layout of a header, or why the file cannot be read with this config. error_code and ab_split_b may be absent (an older log). */
 export function layoutOf(header: readonly string[], schema: LogSchema): LogLayout | string {
   const at = (name: string): number => header.indexOf(name);
-  const missing = [...LOG_HEAD_COLUMNS, ...schema.features.map((f) => f.name), ...LOG_TAIL_COLUMNS].filter((name) => at(name) === -1);
-  if (missing.length > 0) return `expected a predictions log header with the columns ${logColumns(schema).join(',')}, got one without ${missing.map((m) => JSON.stringify(m)).join(', ')}`;
+  const required = legacyLogColumns(schema);
+  const missing = required.filter((name) => at(name) === -1);
+  if (missing.length > 0) return `expected a predictions log header with the columns ${required.join(',')}, got one without ${missing.map((m) => JSON.stringify(m)).join(', ')}`;
   const twice = header.find((name, i) => name !== '' && header.indexOf(name) !== i);
   if (twice !== undefined) return `column ${JSON.stringify(twice)} appears twice in the header`;
-  const fixed = Object.fromEntries([...LOG_HEAD_COLUMNS, ...LOG_TAIL_COLUMNS].map((name) => [name, at(name)])) as Record<FixedColumn, number>;
+  const fixed = Object.fromEntries([...LOG_HEAD_COLUMNS, ...LOG_TAIL_COLUMNS, ...LOG_OPTIONAL_COLUMNS].map((name) => [name, at(name)])) as Record<FixedColumn, number>;
   return { width: header.length, fixed, features: schema.features.map((f) => at(f.name)) };
 }
 
@@ -94,7 +166,9 @@ export interface RowProblem {
 
 const ISO_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
 const VERSION = /^\d+$/;
+const ERROR_CODE = /^[A-Z][A-Z0-9_]*$/;
 const EVENTS = new Set<string>(EVENT_KINDS);
+const EVENT_LIST = `${EVENT_KINDS.slice(0, -1).map((e) => JSON.stringify(e)).join(', ')} or ${JSON.stringify(EVENT_KINDS.at(-1))}`;
 
 function quote(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
@@ -146,31 +220,44 @@ export function parseLogTime(text: string): number {
  * The one rule: a row is its cells in the layout's width, a known event, an ISO-8601 time, a
  * request id; a prediction also has variant A or B, a registry version number, a user id, every
  * feature a number within the float32 range (or a category), a prediction among the classes, a
- * label among the classes or none, and a latency >= 0; a feedback row has a label among the classes.
+ * label among the classes or none, and a latency >= 0; a feedback row has a label among the classes;
+ * a failure has a prediction's request cells (its version may be empty), an error code and a latency
+ * >= 0; a split row (no request id) has ab_split_b, a number in [0, 1].
  */
 export function decodeRow(cells: readonly string[], layout: LogLayout, schema: LogSchema, classes: ReadonlyMap<string, string>): LogEntry | RowProblem {
   if (cells.length !== layout.width) return { problem: `expected ${layout.width} fields, got ${cells.length}` };
   const f = layout.fixed;
   const event = cells[f.event]!;
-  if (!EVENTS.has(event)) return { problem: `event: expected ${EVENT_KINDS.map((e) => JSON.stringify(e)).join(' or ')}, got ${got(event)}` };
+  if (!EVENTS.has(event)) return { problem: `event: expected ${EVENT_LIST}, got ${got(event)}` };
   const tsText = cells[f.ts]!;
   const ts = parseLogTime(tsText);
   if (!Number.isFinite(ts)) return { problem: `ts: expected an ISO-8601 UTC time, got ${got(tsText)}` };
+  if (event === 'split') {
+    const splitText = f.ab_split_b === -1 ? '' : cells[f.ab_split_b]!;
+    const splitB = parseDecimal(splitText);
+    if (!(splitB >= 0 && splitB <= 1)) return { problem: `ab_split_b: expected a number >= 0 and <= 1, got ${got(splitText)}` };
+    // "-0" reads as 0.
+    return { event: 'split', ts, splitB: splitB === 0 ? 0 : splitB };
+  }
   const requestId = cells[f.request_id]!;
   if (requestId === '') return { problem: 'request_id: expected an id, got an empty value' };
   const labelText = cells[f.label]!;
   const unknown = (what: string, value: string): RowProblem => ({ problem: `${what} ${quote(value)} is not one of the classes ${schema.classes.join(', ')}`, unknownLabel: value });
   // Class names are the schema's own strings: a kept label holds no slice of the text it was read from.
   const label = labelText === '' ? null : classes.get(labelText);
-  if ((event as EventKind) === 'feedback') {
+  if (event === 'feedback') {
     if (labelText === '') return { problem: 'label: a feedback row needs a label, got an empty value' };
     if (label === undefined || label === null) return unknown('label', labelText);
     return { event: 'feedback', ts, requestId, label };
   }
+  const failure = event === 'failure';
   const variant = cells[f.variant]!;
   if (variant !== 'A' && variant !== 'B') return { problem: `variant: expected "A" or "B", got ${got(variant)}` };
   const version = cells[f.model_version]!;
-  if (!VERSION.test(version)) return { problem: `model_version: expected a registry version number, got ${got(version)}` };
+  if (failure) {
+    // A failure may come before its alias served any version (no model loaded).
+    if (version !== '' && !VERSION.test(version)) return { problem: `model_version: expected a registry version number or an empty value, got ${got(version)}` };
+  } else if (!VERSION.test(version)) return { problem: `model_version: expected a registry version number, got ${got(version)}` };
   const userId = cells[f.user_id]!;
   if (userId === '') return { problem: 'user_id: expected a user id, got an empty value' };
   const features: (number | string)[] = new Array(layout.features.length);
@@ -186,26 +273,38 @@ export function decodeRow(cells: readonly string[], layout: LogLayout, schema: L
       features[k] = text;
     }
   }
+  const alias = cells[f.model_alias]!;
+  if (failure) {
+    const errorCode = f.error_code === -1 ? '' : cells[f.error_code]!;
+    if (!ERROR_CODE.test(errorCode)) return { problem: `error_code: expected an error code (capital letters, digits and _, such as "PREDICTION_FAILED"), got ${got(errorCode)}` };
+    const latencyMs = latencyOf(cells[f.latency_ms]!);
+    if (typeof latencyMs !== 'number') return latencyMs;
+    return { event: 'failure', ts, requestId, userId, variant, alias, version: version === '' ? null : version, features, errorCode, latencyMs };
+  }
   const predictionText = cells[f.prediction]!;
   const prediction = classes.get(predictionText);
   if (prediction === undefined) return unknown('prediction', predictionText);
   if (label === undefined) return unknown('label', labelText);
-  const latencyText = cells[f.latency_ms]!;
-  const latencyMs = parseDecimal(latencyText);
-  if (!(latencyMs >= 0)) return { problem: `latency_ms: expected a number >= 0, got ${got(latencyText)}` };
+  const latencyMs = latencyOf(cells[f.latency_ms]!);
+  if (typeof latencyMs !== 'number') return latencyMs;
   return {
     event: 'prediction',
     ts,
     requestId,
     userId,
     variant,
-    alias: cells[f.model_alias]!,
+    alias,
     version,
     features,
     prediction,
     label,
     latencyMs,
   };
+}
+
+function latencyOf(text: string): number | RowProblem {
+  const latencyMs = parseDecimal(text);
+  return latencyMs >= 0 ? latencyMs : { problem: `latency_ms: expected a number >= 0, got ${got(text)}` };
 }
 
 export function isProblem(decoded: LogEntry | RowProblem): decoded is RowProblem {

@@ -16,15 +16,30 @@
  *   moved or deleted file (checked every `checkMs`) open the path anew; a file truncated in place
  *   (logrotate's copytruncate) is rebuilt with the header and the rows its copy missed, found by
  *   comparing the copy's bytes with the bytes this writer wrote last.
+ * - A file of this config's log in the layout before error_code and ab_split_b (an older router's)
+ *   is moved aside as a rotated file and a new one started, as is a file of rows without a header.
  */
 import { ftruncateSync, writeSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DriftgateError } from '../errors.js';
-import { isLogHeader, type EventKind, type LogSchema } from './columns.js';
+import { EVENT_KINDS, isLogHeader, legacyLogColumns, type EventKind, type LogSchema } from './columns.js';
 import { completeLength, rotatedPath, siblingNames } from './files.js';
 import { encodeLine, splitLine } from './line.js';
-import { classLookup, configLayout, decodeRow, feedbackLine, isProblem, predictionLine, type FeedbackRecord, type PredictionRecord } from './rows.js';
+import {
+  classLookup,
+  configLayouts,
+  decodeRow,
+  failureLine,
+  feedbackLine,
+  isProblem,
+  predictionLine,
+  splitEventLine,
+  type FailureRecord,
+  type FeedbackRecord,
+  type PredictionRecord,
+  type SplitRecord,
+} from './rows.js';
 
 export type FsyncPolicy = 'never' | 'interval' | 'always';
 export type AckPolicy = 'written' | 'buffered';
@@ -50,7 +65,7 @@ export interface LogWriterOptions {
 
 export type LogWriterEvent =
   | { kind: 'opened'; created: boolean; repairedBytes: number }
-  | { kind: 'rotated'; reason: 'size' | 'interval' | 'headerless'; to: string }
+  | { kind: 'rotated'; reason: 'size' | 'interval' | 'headerless' | 'upgrade'; to: string }
   | { kind: 'rotate_failed'; reason: string }
   | { kind: 'reopened'; reason: 'signal' | 'moved' | 'deleted' }
   | { kind: 'truncated'; copy: string | null; restoredBytes: number }
@@ -108,7 +123,7 @@ function errnoOf(error: unknown): string {
 }
 
 function zeroCounts(): Record<EventKind, number> {
-  return { prediction: 0, feedback: 0 };
+  return Object.fromEntries(EVENT_KINDS.map((kind) => [kind, 0])) as Record<EventKind, number>;
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -172,7 +187,7 @@ export class LogWriter {
   problem(): string | null {
     const f = this.failure;
     if (!f || f.roomAgain) return null;
-    const failed = this.counters.rowsFailed.prediction + this.counters.rowsFailed.feedback;
+    const failed = EVENT_KINDS.reduce((sum, kind) => sum + this.counters.rowsFailed[kind], 0);
     return `the predictions log ${this.file} cannot be written (${f.code}: ${f.message}) since ${new Date(f.since).toISOString()}; ${failed} rows could not be logged so far`;
   }
 
@@ -182,6 +197,14 @@ export class LogWriter {
 
   appendFeedback(record: FeedbackRecord): Promise<void> {
     return this.append(feedbackLine(record, this.options.schema.features.length), 'feedback');
+  }
+
+  appendFailure(record: FailureRecord): Promise<void> {
+    return this.append(failureLine(record), 'failure');
+  }
+
+  appendSplit(record: SplitRecord): Promise<void> {
+    return this.append(splitEventLine(record, this.options.schema.features.length), 'split');
   }
 
   /**
@@ -416,8 +439,11 @@ export class LogWriter {
 
   // ---- opening, rotation, outside changes -----------------------------------------------------
 
-  /** Open the path for appending: create it with the header, or check the header and cut a torn tail. */
-  private async openFile(): Promise<void> {
+  /**
+   * Open the path for appending: create it with the header, or check the header and cut a torn tail.
+   * `repaired`: torn bytes already cut off the file that an upgrade moved aside, for the opened event.
+   */
+  private async openFile(repaired = 0): Promise<void> {
     const { file } = this.options;
     await mkdir(path.dirname(file), { recursive: true }).catch(() => undefined);
     let handle: FileHandle;
@@ -433,7 +459,7 @@ export class LogWriter {
     try {
       let info = await handle.stat();
       let created = false;
-      let repairedBytes = 0;
+      let repairedBytes = repaired;
       if (info.size > 0 && info.size < this.header.length && this.header.subarray(0, info.size).equals(await readAll(handle, info.size))) {
         // A crash while the header was being written: start the file again.
         await handle.truncate(0);
@@ -452,6 +478,19 @@ export class LogWriter {
       } else {
         const firstLine = await readFirstLine(handle, info.size);
         if (`${firstLine}\n` !== this.header.toString()) {
+          if (this.isOlderLayout(firstLine)) {
+            // This config's log as an older router wrote it (no error_code, ab_split_b): its rows stay
+            // readable under a rotated name (cut to whole rows, as this file would have been), and
+            // a new file starts with the new header, so no file mixes two layouts.
+            const whole = await completeLength(handle, info.size);
+            if (whole < info.size) await handle.truncate(whole);
+            if (this.options.fsync !== 'never') await handle.datasync();
+            await handle.close();
+            const to = await this.freeRotatedPath();
+            await rename(file, to);
+            this.options.onEvent?.({ kind: 'rotated', reason: 'upgrade', to });
+            return this.openFile(info.size - whole);
+          }
           if (!this.isOwnHeaderless(firstLine)) {
             throw new ConfigError(
               file,
@@ -484,12 +523,18 @@ export class LogWriter {
     }
   }
 
+  /** The header this config's log had before error_code and ab_split_b, exactly as a router wrote it. */
+  private isOlderLayout(firstLine: string): boolean {
+    return `${firstLine}\n` === encodeLine(legacyLogColumns(this.options.schema));
+  }
+
   private isOwnHeaderless(firstLine: string): boolean {
     if (isLogHeader(splitLine(firstLine) ?? [])) return false;
     const cells = splitLine(firstLine);
     if (!cells) return false;
-    const layout = configLayout(this.options.schema);
-    return !isProblem(decodeRow(cells, layout, this.options.schema, classLookup(this.options.schema)));
+    const { schema } = this.options;
+    const classes = classLookup(schema);
+    return configLayouts(schema).some((layout) => cells.length === layout.width && !isProblem(decodeRow(cells, layout, schema, classes)));
   }
 
   private async freeRotatedPath(): Promise<string> {

@@ -98,7 +98,7 @@ const INCLUDES: Record<ChildKind, readonly ChildKind[]> = {
 export const EXTRA_ALLOW_VARIABLE = 'DRIFTGATE_CHILD_ENV';
 
 /** Never inherited through an allowlist entry or DRIFTGATE_CHILD_ENV, only through `pass` (nor is any unlisted DRIFTGATE_*). */
-export const SECRETS: readonly string[] = ['DRIFTGATE_ADMIN_TOKEN', 'DRIFTGATE_REQUEST_KEY'];
+export const SECRETS: readonly string[] = ['DRIFTGATE_ADMIN_TOKEN', 'DRIFTGATE_LABEL_TOKEN', 'DRIFTGATE_REQUEST_KEY'];
 
 export interface ChildEnvOptions {
   /** What the child is (see ChildKind); BASE alone when empty. */

@@ -1,7 +1,7 @@
 /** What the router's parts share: the HTTP app's dependencies, and the context its route plugins read. */
 import type { FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/index.js';
-import type { FeedbackRecord, PredictionRecord, Variant } from '../prediction-log/index.js';
+import type { FailureRecord, FeedbackRecord, PredictionRecord, SplitRecord, Variant } from '../prediction-log/index.js';
 import type { LabelIndex } from './label-index.js';
 import type { RouterMetrics } from './metrics.js';
 import type { ModelBackend } from './model-set.js';
@@ -31,6 +31,10 @@ export interface Clock {
 export interface LogSink {
   appendPrediction(record: PredictionRecord): Promise<void>;
   appendFeedback(record: FeedbackRecord): Promise<void>;
+  /** A /predict request that failed after its variant was assigned. */
+  appendFailure(record: FailureRecord): Promise<void>;
+  /** The split in force from now on: at start and at each change. */
+  appendSplit(record: SplitRecord): Promise<void>;
 }
 
 export interface RouterDeps {

@@ -54,6 +54,7 @@ export function workerTimeoutMs(config: Pick<Config, 'router'>): number {
 
 export function createRouter(config: Config, env: Env, parts: RouterParts): Router {
   const { metrics } = parts;
+  const clock = parts.clock ?? { now: Date.now };
   const live = new LiveConfig(config, env);
   const models = new ModelSet({
     pool: parts.pool,
@@ -79,11 +80,27 @@ export function createRouter(config: Config, env: Env, parts: RouterParts): Rout
     requestIds: parts.requestIds,
     metrics,
     lifecycle,
-    ...(parts.clock ? { clock: parts.clock } : {}),
+    clock,
     ...(parts.logger === undefined ? {} : { logger: parts.logger }),
     ...(parts.logProblem ? { logProblem: parts.logProblem } : {}),
   });
   metrics.split.set(config.router.ab_split_b);
+  // The log says which split was in force when: a split row when the app starts serving, and one at
+  // each change (PUT /ab and a file edit both arrive as the live config's change). The row is queued
+  // in the same turn as the change, so it precedes every row assigned by the new split. A row that
+  // cannot be written is counted and logged; the split applies either way.
+  const logSplit = (splitB: number): Promise<void> =>
+    parts.log.appendSplit({ ts: clock.now(), splitB }).then(
+      () => {
+        metrics.logRows.inc({ event: 'split' });
+      },
+      (error: unknown) => {
+        metrics.logRowsFailed.inc({ event: 'split' });
+        app.log.warn({ event: 'log_split_failed', ab_split_b: splitB, err: (error as Error).message }, `the split row (ab_split_b ${splitB}) could not be logged: ${(error as Error).message}`);
+      },
+    );
+  app.addHook('onReady', () => logSplit(live.current.router.ab_split_b));
+  live.on('change', (next) => void logSplit(next.router.ab_split_b));
   return {
     app,
     live,

@@ -12,6 +12,8 @@ export type RouterErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'ADMIN_DISABLED'
+  | 'LABEL_UNAUTHORIZED'
+  | 'LABELS_DISABLED'
   | 'NOT_FOUND'
   | 'BODY_TOO_LARGE'
   | 'RATE_LIMITED'

@@ -47,12 +47,14 @@ export class LabelIndex {
         set,
         schema,
         (entry) => {
+          // Failure and split rows carry no label.
+          if (entry.event !== 'prediction' && entry.event !== 'feedback') return;
           const label = entry.label;
           if (label === null) return;
           this.remember(entry.requestId, label);
           count++;
         },
-        { tailBytes: maxBytes },
+        { tailBytes: maxBytes, events: ['prediction', 'feedback'] },
       );
     } finally {
       await set.close();

@@ -71,6 +71,12 @@ export class RouterMetrics {
     labelNames: ['alias'] as const,
     registers: [this.registry],
   });
+  readonly labelsRefused = new Counter({
+    name: 'driftgate_router_labels_refused_total',
+    help: 'Labels refused for want of the label token (POST /feedback, or a label on POST /predict), by reason: no_header, not_bearer, wrong_token, disabled',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly feedbackDuplicates = new Counter({
     name: 'driftgate_router_feedback_duplicates_total',
     help: 'Feedback for a request that already had a label here: answered "duplicate", nothing written',
@@ -96,7 +102,7 @@ export class RouterMetrics {
   });
   readonly logRotations = new Counter({
     name: 'driftgate_router_log_rotations_total',
-    help: 'New log files started, by reason (size, interval, headerless, signal, moved, deleted, truncated)',
+    help: 'New log files started, by reason (size, interval, headerless, upgrade, signal, moved, deleted, truncated)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

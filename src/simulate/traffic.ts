@@ -11,6 +11,8 @@ export interface TrafficOptions {
   /** Labelled rows to draw from (feature columns + target). */
   rows: Record<string, string>[];
   labels: 'inline' | 'feedback' | 'none';
+  /** Sent as `Authorization: Bearer` with every label (DRIFTGATE_LABEL_TOKEN); null: labels go without one. */
+  labelToken: string | null;
   seed: number;
   signal?: AbortSignal;
   onProgress?: (done: number) => void;
@@ -50,10 +52,12 @@ export async function sendTraffic(config: Config, options: TrafficOptions): Prom
   const count = (map: Record<string, number>, key: string): void => {
     map[key] = (map[key] ?? 0) + 1;
   };
-  const post = async (route: string, body: unknown): Promise<Response> =>
+  // Only requests that carry a label get the token: a plain prediction needs none.
+  const labelHeaders = options.labelToken === null ? {} : { authorization: `Bearer ${options.labelToken}` };
+  const post = async (route: string, body: unknown, labelled: boolean): Promise<Response> =>
     fetch(new URL(route, options.baseUrl), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(labelled ? labelHeaders : {}) },
       body: JSON.stringify(body),
       signal: options.signal ?? AbortSignal.timeout(30_000),
     });
@@ -68,7 +72,7 @@ export async function sendTraffic(config: Config, options: TrafficOptions): Prom
       };
       result.sent++;
       try {
-        const response = await post('/predict', body);
+        const response = await post('/predict', body, options.labels === 'inline');
         count(result.statuses, String(response.status));
         if (response.status !== 200) {
           result.failed++;
@@ -81,7 +85,7 @@ export async function sendTraffic(config: Config, options: TrafficOptions): Prom
         count(result.versions, `${reply.variant}:${reply.model_version}`);
         if (reply.prediction === label) count(correct, reply.variant);
         if (options.labels === 'feedback') {
-          const feedback = await post('/feedback', { request_id: reply.request_id, label });
+          const feedback = await post('/feedback', { request_id: reply.request_id, label }, true);
           await feedback.body?.cancel();
           if (feedback.status !== 202) count(result.statuses, `feedback ${feedback.status}`);
         }

@@ -1,90 +1,147 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_DECISION_CONFIG,
-  decide,
-  evaluateAb,
-  formatP,
-  msprtOptionsFor,
-  nullDifference,
-  type ArmCounts,
-  type DecisionConfig,
-} from '../../src/ab/decide.js';
+import { DEFAULT_DECISION_CONFIG, decide, decideRequestLevel, foldSettings, formatP, nullDifference, type DecisionConfig, type DecisionInput } from '../../src/ab/decide.js';
+import type { ArmSnapshot, FoldLook } from '../../src/ab/experiment-fold.js';
 import { AB_DEFAULTS } from '../../src/config/config-schema.js';
-import { InputError } from '../../src/errors.js';
+import type { SequentialPoint } from '../../src/stats/msprt.js';
 
 const config: DecisionConfig = { ...DEFAULT_DECISION_CONFIG, splitB: 0.5 };
-const arm = (requests: number, labeled: number, correct: number): ArmCounts => ({ requests, labeled, correct });
-const A = arm(1000, 1000, 801);
-const B = arm(1000, 1000, 912);
+
+function arm(labeled: number, correct: number, extra: Partial<ArmSnapshot> = {}): ArmSnapshot {
+  return {
+    users: 200,
+    labeledUsers: 200,
+    requests: labeled,
+    failed: 0,
+    labeled,
+    correct,
+    accuracy: correct / labeled,
+    accuracyVariance: 0.0002,
+    accuracyIidVariance: 0.0001,
+    meanLatencyMs: 20,
+    latencyP50: 18,
+    latencyP99: 60,
+    failureRate: 0,
+    ...extra,
+  };
+}
+
+const open: SequentialPoint = { pValue: 1, pBetter: 1, pWorse: 1, lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+/** A guardrail shown to hold: harm well below its margin. */
+const holds: SequentialPoint = { pValue: 0.001, pBetter: 1, pWorse: 0.001, lower: -0.1, upper: 0.05 };
+
+function look(accuracy: Partial<SequentialPoint>, rest: Partial<FoldLook> = {}): FoldLook {
+  return {
+    labeledA: 1000,
+    labeledB: 1000,
+    correctA: 801,
+    correctB: 912,
+    usersA: 200,
+    usersB: 200,
+    requestsA: 1000,
+    requestsB: 1000,
+    difference: 0.111,
+    counted: true,
+    accuracy: { ...open, ...accuracy },
+    requestLevel: { pValue: 1, pBetter: 1, pWorse: 1 },
+    armIntervals: { A: { lower: 0.77, upper: 0.83 }, B: { lower: 0.89, upper: 0.93 } },
+    latency: holds,
+    failures: holds,
+    latencyHarm: 0,
+    failureHarm: 0,
+    srmPValue: 1,
+    ...rest,
+  };
+}
+
+const A = arm(1000, 801);
+const B = arm(1000, 912);
+const input = (l: FoldLook | null, arms = { A, B }, srmPValue = 1): DecisionInput => ({ arms, look: l, srmPValue });
+const win = { pBetter: 0.0031, lower: 0.05, upper: 0.17 };
 
 describe('decide', () => {
-  it('promotes when B wins, citing the numbers', () => {
-    const d = decide({ A, B, sequential: { pBetter: 0.0031, pWorse: 1 } }, config);
+  it('promotes when B wins and every guardrail holds, citing the numbers and the always-valid interval', () => {
+    const d = decide(input(look(win)), config);
     expect(d.decision).toBe('promote');
-    expect(d.reason).toBe('B beats A: accuracy 0.912 vs 0.801, always-valid p = 0.0031 < alpha 0.05');
-    expect(d.pValue).toBe(0.0031);
-    expect(d.valid).toBe(true);
-    expect(d.theta0).toBe(0);
+    expect(d.reason).toBe('B beats A: accuracy 0.912 vs 0.801, always-valid p = 0.0031 < alpha 0.05, always-valid interval of B − A [0.050, 0.170]; guardrails hold');
+    expect(d).toMatchObject({ pValue: 0.0031, valid: true, theta0: 0, lower: 0.05, upper: 0.17, breached: null });
     expect(d.difference).toBeCloseTo(0.111, 12);
-    expect(d.arms.A).toMatchObject({ requests: 1000, labeled: 1000, correct: 801, accuracy: 0.801 });
-    // 95% Wilson interval of 912/1000 (numpy, textbook formula)
-    expect(d.arms.B.ci.lower).toBeCloseTo(0.8928277489502235, 13);
-    expect(d.arms.B.ci.upper).toBeCloseTo(0.9280190020576792, 13);
+    expect(d.guardrails.map((g) => [g.name, g.state])).toEqual([
+      ['latency', 'holds'],
+      ['failures', 'holds'],
+    ]);
   });
 
-  it('rejects when B is significantly worse, citing that p', () => {
-    const d = decide({ A: B, B: A, sequential: { pBetter: 1, pWorse: 2.1e-7 } }, config);
+  it('waits while a guardrail is not yet shown to hold, and rejects so at the maximum', () => {
+    const d = decide(input(look(win, { latency: open, latencyHarm: null })), config);
+    expect(d.decision).toBe('continue');
+    expect(d.reason).toBe(
+      'B beats A (accuracy 0.912 vs 0.801, always-valid p = 0.0031) but a guardrail is not yet shown to hold: ' +
+        'latency (mean latency B 20.0 ms vs A 20.0 ms (+0%, margin +25%; p99 B 60.0 ms vs A 60.0 ms), always-valid p = 1)',
+    );
+    expect(decide(input(look(win, { latency: open })), { ...config, maxLabeledPerArm: 1000 }).decision).toBe('reject');
+  });
+
+  it('rejects a slower B on the latency guardrail, with both arms’ numbers', () => {
+    const slowB = arm(1000, 912, { meanLatencyMs: 31.5, latencyP99: 96.25 });
+    const breached: SequentialPoint = { pValue: 0.0001, pBetter: 0.00012, pWorse: 1, lower: 0.3, upper: 0.6 };
+    const d = decide(input(look(win, { latency: breached, latencyHarm: Math.log(31.5 / 20) }), { A, B: slowB }), config);
     expect(d.decision).toBe('reject');
-    expect(d.reason).toBe('B is worse than A: accuracy 0.801 vs 0.912, always-valid p = 2.1e-7 < alpha 0.05');
-    expect(d.pValue).toBe(2.1e-7);
+    expect(d.breached).toBe('latency');
+    expect(d.pValue).toBe(0.00012);
+    expect(d.reason).toBe(
+      'the latency guardrail is breached: mean latency B 31.5 ms vs A 20.0 ms (+57.5%, margin +25%; p99 B 96.3 ms vs A 60.0 ms), always-valid p = 0.00012 < alpha 0.05',
+    );
+    expect(d.guardrails[0]).toMatchObject({ state: 'breached', estimate: Math.log(31.5 / 20), threshold: Math.log1p(0.25), pBreached: 0.00012, pHolds: 1 });
   });
 
-  it('rejects, never promotes, when both directions have crossed', () => {
-    expect(decide({ A, B, sequential: { pBetter: 0.01, pWorse: 0.04 } }, config).decision).toBe('reject');
+  it('rejects a failing B on the failure guardrail', () => {
+    const failingB = arm(970, 885, { requests: 970, failed: 30, failureRate: 0.03 });
+    const failingA = arm(1000, 801, { failed: 2, failureRate: 2 / 1002 });
+    const breached: SequentialPoint = { pValue: 0.001, pBetter: 0.002, pWorse: 1, lower: 0.015, upper: 0.04 };
+    const d = decide(input(look(win, { failures: breached, failureHarm: 0.028 }), { A: failingA, B: failingB }), config);
+    expect(d.reason).toBe('the failures guardrail is breached: failure rate B 3% (30 of 1000) vs A 0.2% (2 of 1002), margin +2%, always-valid p = 0.002 < alpha 0.05');
+    expect(d.breached).toBe('failures');
+  });
+
+  it('rejects when B is significantly worse, citing that p; never promotes when both directions crossed', () => {
+    const worse = decide(input(look({ pWorse: 2.1e-7, lower: -0.17, upper: -0.05 }), { A: B, B: A }), config);
+    expect(worse.decision).toBe('reject');
+    expect(worse.reason).toBe('B is worse than A: accuracy 0.801 vs 0.912, always-valid p = 2.1e-7 < alpha 0.05, always-valid interval of B − A [-0.170, -0.050]');
+    expect(worse.pValue).toBe(2.1e-7);
+    expect(decide(input(look({ pBetter: 0.01, pWorse: 0.04 })), config).decision).toBe('reject');
   });
 
   it('continues without a win, and rejects once the maximum per arm is reached', () => {
-    const sequential = { pBetter: 0.3, pWorse: 0.6 };
-    const a = arm(1000, 1000, 901);
-    const b = arm(1000, 1000, 895);
-    expect(decide({ A: a, B: b, sequential }, config)).toMatchObject({
-      decision: 'continue',
-      reason: 'no decision yet after 1000 (A) and 1000 (B) labelled rows: accuracy B 0.895 vs A 0.901, always-valid p = 0.3 ≥ alpha 0.05',
-    });
-    expect(decide({ A: a, B: b, sequential }, { ...config, maxLabeledPerArm: 1000 })).toMatchObject({
+    const a = arm(1000, 901);
+    const b = arm(1000, 895);
+    const l = look({ pBetter: 0.3, pWorse: 0.6, lower: -0.04, upper: 0.03 });
+    expect(decide(input(l, { A: a, B: b }), config).reason).toBe(
+      'no decision yet after 1000 (A) and 1000 (B) labelled rows from 200 and 200 users: accuracy B 0.895 vs A 0.901, always-valid p = 0.3 ≥ alpha 0.05, always-valid interval of B − A [-0.040, 0.030]',
+    );
+    expect(decide(input(l, { A: a, B: b }), { ...config, maxLabeledPerArm: 1000 })).toMatchObject({
       decision: 'reject',
-      reason: 'no win within the maximum of 1000 labelled rows per arm: accuracy B 0.895 vs A 0.901, always-valid p = 0.3 ≥ alpha 0.05',
+      reason: 'no win within the maximum of 1000 labelled rows per arm: accuracy B 0.895 vs A 0.901, always-valid p = 0.3 ≥ alpha 0.05, always-valid interval of B − A [-0.040, 0.030]',
     });
   });
 
-  it('counts the maximum on the smaller arm', () => {
-    const d = decide({ A: arm(3000, 2000, 1800), B: arm(1000, 600, 540), sequential: { pBetter: 0.3, pWorse: 0.6 } }, {
-      ...config,
-      splitB: 0.25,
-      maxLabeledPerArm: 1000,
-    });
-    expect(d.decision).toBe('continue');
+  it('waits for the minimum labelled rows, then for the minimum labelled users, in both arms', () => {
+    expect(decide(input(null, { A: arm(57, 50), B: arm(143, 140) }), config).reason).toBe(
+      'waiting for labels: A has 57 and B has 143 labelled rows, 100 per arm are needed',
+    );
+    const few = decide(input(look(win), { A: arm(400, 320, { labeledUsers: 12 }), B }), config);
+    expect(few.decision).toBe('continue');
+    expect(few.reason).toBe('waiting for users: A has 12 and B has 200 users with labels, 30 per arm are needed (users are the unit of the test)');
   });
 
-  it('waits for the minimum labelled rows in both arms', () => {
-    const d = decide({ A: arm(300, 57, 50), B: arm(290, 143, 140), sequential: { pBetter: 0.001, pWorse: 1 } }, config);
-    expect(d.decision).toBe('continue');
-    expect(d.reason).toBe('waiting for labels: A has 57 and B has 143 labelled rows, 100 per arm are needed');
-  });
-
-  it('never promotes on a sample ratio mismatch', () => {
-    const d = decide({ A: arm(5400, 1000, 801), B: arm(4600, 1000, 912), sequential: { pBetter: 0.0001, pWorse: 1 } }, config);
+  it('never promotes on a sample ratio mismatch over users', () => {
+    const arms = { A: arm(1000, 801, { users: 1150 }), B: arm(1000, 912, { users: 850 }) };
+    const d = decide(input(look(win), arms, 0.00004), config);
     expect(d.decision).toBe('continue');
     expect(d.valid).toBe(false);
-    expect(d.srm.statistic).toBe(64);
     expect(d.reason).toBe(
-      'sample ratio mismatch: A got 5400 requests and B 4600, expected 5000.0 and 5000.0 at ab_split_b 0.5 ' +
-        '(chi-square p = 1.2e-15 < 0.001); the test is invalid and nothing is promoted',
+      'sample ratio mismatch: 1150 users in A and 850 in B against the split in force (always-valid p = 4.0e-5 < 0.001); the test is invalid and nothing is promoted',
     );
-    const atMax = decide({ A: arm(5400, 1000, 801), B: arm(4600, 1000, 912), sequential: { pBetter: 0.0001, pWorse: 1 } }, {
-      ...config,
-      maxLabeledPerArm: 1000,
-    });
+    const atMax = decide(input(look(win), arms, 0.00004), { ...config, maxLabeledPerArm: 1000 });
     expect(atMax.decision).toBe('reject');
     expect(atMax.reason).toMatch(/, and the maximum of 1000 labelled rows per arm is reached$/);
   });
@@ -92,62 +149,44 @@ describe('decide', () => {
   it('tests non-inferiority against −margin and says so', () => {
     const ni: DecisionConfig = { ...config, mode: 'non-inferiority', margin: 0.02 };
     expect(nullDifference(ni)).toBe(-0.02);
-    expect(msprtOptionsFor(ni)).toEqual({ tau: AB_DEFAULTS.tau, theta0: -0.02, minPerArm: 100 });
-    const a = arm(5000, 5000, 4550);
-    const b = arm(5000, 5000, 4525);
-    expect(decide({ A: a, B: b, sequential: { pBetter: 0.004, pWorse: 1 } }, ni).reason).toBe(
-      'B is not worse than A by more than the margin 0.02: accuracy 0.905 vs 0.910, always-valid p = 0.004 < alpha 0.05',
+    expect(foldSettings(ni)).toMatchObject({ tau: AB_DEFAULTS.tau, theta0: -0.02, minLabeledPerArm: 100, minUsersPerArm: 30 });
+    const arms = { A: arm(5000, 4550), B: arm(5000, 4525) };
+    expect(decide(input(look({ pBetter: 0.004, lower: -0.015, upper: 0.005 }), arms), ni).reason).toBe(
+      'B is not worse than A by more than the margin 0.02: accuracy 0.905 vs 0.910, always-valid p = 0.004 < alpha 0.05, always-valid interval of B − A [-0.015, 0.005]; guardrails hold',
     );
-    expect(decide({ A: a, B: b, sequential: { pBetter: 1, pWorse: 0.01 } }, ni).reason).toBe(
-      'B is worse than A by more than the margin 0.02: accuracy 0.905 vs 0.910, always-valid p = 0.01 < alpha 0.05',
+    expect(decide(input(look({ pWorse: 0.01, lower: -0.05, upper: -0.021 }), arms), ni).reason).toBe(
+      'B is worse than A by more than the margin 0.02: accuracy 0.905 vs 0.910, always-valid p = 0.01 < alpha 0.05, always-valid interval of B − A [-0.050, -0.021]',
     );
   });
 
-  it('rejects impossible counts with what it expected (the settings are checked once, by the config schema)', () => {
-    const sequential = { pBetter: 1, pWorse: 1 };
-    expect(() => decide({ A: arm(10, 11, 5), B, sequential }, config)).toThrow(
-      new InputError('arm A labelled rows: expected an integer in [0, 10] (its requests), got number 11'),
-    );
-    expect(() => decide({ A, B, sequential: { pBetter: Number.NaN, pWorse: 1 } }, config)).toThrow(
-      new InputError('sequential pBetter: expected a probability in [0, 1], got number NaN'),
-    );
+  it('continues with p = 1 before any look', () => {
+    expect(decide(input(null, { A: arm(0, 0, { accuracy: Number.NaN }), B: arm(0, 0, { accuracy: Number.NaN }) }), config)).toMatchObject({
+      decision: 'continue',
+      pValue: 1,
+      pBetter: 1,
+      pWorse: 1,
+    });
   });
 });
 
-describe('evaluateAb', () => {
-  const checkpoints = [50, 100, 150, 200, 250, 300].map((n) => ({
-    nA: n,
-    successesA: Math.round(0.801 * n),
-    nB: n,
-    successesB: Math.round(0.912 * n),
-  }));
-
-  it('runs the path and decides at its end', () => {
-    const { decision, path } = evaluateAb({ A: arm(310, 300, 240), B: arm(305, 300, 274), checkpoints }, config);
-    expect(path.map((p) => p.counted)).toEqual([false, true, true, true, true, true]);
-    expect(path[2]?.pBetter).toBeCloseTo(0.04477203227333615, 12);
-    expect(decision.pValue).toBeCloseTo(0.0011630720236982758, 12);
-    expect(decision.reason).toBe('B beats A: accuracy 0.913 vs 0.800, always-valid p = 0.0012 < alpha 0.05');
-  });
-
-  it('insists that the last checkpoint is the arms’ current counts', () => {
-    expect(() => evaluateAb({ A: arm(310, 301, 241), B: arm(305, 300, 274), checkpoints }, config)).toThrow(
-      new InputError(
-        "A/B checkpoints: expected the last one to equal the arms' labelled counts (A 241/301, B 274/300), got A 240/300, B 274/300",
-      ),
-    );
-  });
-
-  it('continues with p = 1 before any label', () => {
-    const { decision, path } = evaluateAb({ A: arm(3, 0, 0), B: arm(2, 0, 0), checkpoints: [] }, config);
-    expect(path).toEqual([]);
-    expect(decision).toMatchObject({ decision: 'continue', pValue: 1, pBetter: 1, pWorse: 1 });
+describe('decideRequestLevel (the rule before users were the unit)', () => {
+  it('counts requests against the split with a chi-square, and ignores the guardrails', () => {
+    const arms = { A: arm(1000, 801, { requests: 5400 }), B: arm(1000, 912, { requests: 4600, meanLatencyMs: 90 }) };
+    const d = decideRequestLevel(input(look(win, { requestLevel: { pValue: 0.001, pBetter: 0.0005, pWorse: 1 } }), arms), config);
+    expect(d.srm.statistic).toBe(64);
+    expect(d).toMatchObject({ decision: 'continue', reason: 'request sample ratio mismatch: 5400 vs 4600 requests (chi-square p = 1.2e-15)' });
+    const balanced = { A: arm(1000, 801), B: arm(1000, 912, { meanLatencyMs: 90 }) };
+    expect(decideRequestLevel(input(look(win, { requestLevel: { pValue: 0.001, pBetter: 0.0005, pWorse: 1 } }), balanced), config)).toMatchObject({
+      decision: 'promote',
+      reason: 'B beats A (request-level p = 0.0005)',
+    });
   });
 });
 
 describe('formatP', () => {
   it.each([
     [1, '1'],
+    [0, '0'],
     [0.41234, '0.41'],
     [0.05, '0.05'],
     [0.0031, '0.0031'],

@@ -10,7 +10,8 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { MlflowClient } from '../../src/registry/client.js';
-import { appendLog, writeLog, type LogRow } from '../helpers/ab-log.js';
+import { appendLog, simulatedRows, writeLog, type LogRow } from '../helpers/ab-log.js';
+import type { AbEvaluation } from '../../src/ab/evaluation.js';
 import { driftedTraffic, predictWithVersions, retrainingData, type Traffic } from '../helpers/ab-models.js';
 import { snapshot } from '../helpers/ab-registry.js';
 import { lastJson, runCli } from '../helpers/cli.js';
@@ -129,7 +130,7 @@ describe('A/B evaluation and promotion, end to end', () => {
       log: { excluded_predictions: number };
     };
     expect(result.decision).toBe('promote');
-    expect(result.reason).toMatch(/^B beats A: accuracy 0\.\d{3} vs 0\.\d{3}, always-valid p = \S+ < alpha 0\.05$/);
+    expect(result.reason).toMatch(/^B beats A: accuracy 0\.\d{3} vs 0\.\d{3}, always-valid p = \S+ < alpha 0\.05, always-valid interval of B − A \[0\.\d{3}, 0\.\d{3}\]; guardrails hold$/);
     expect(result.p_value).toBeLessThan(0.05);
     expect(result.srm_pvalue).toBeGreaterThan(0.001);
     expect(result.variants.A.requests + result.variants.B.requests).toBe(600);
@@ -215,6 +216,96 @@ describe('A/B evaluation and promotion, end to end', () => {
   });
 });
 
+/** A/B validity on logs the CLI evaluates: users as the unit, split changes, guardrails. Versions: A = prod 3, B = staging 1. */
+describe('A/B validity through the CLI', () => {
+  const T = Date.UTC(2025, 8, 18, 8);
+  const rows = (options: Partial<Parameters<typeof simulatedRows>[0]> & { n: number }) =>
+    simulatedRows({ splitB: 0.5, accuracyA: 0.75, accuracyB: 0.95, versionA: '3', versionB: '1', start: T, ...options });
+  const logOf = (name: string, content: LogRow[]): string => {
+    const file = path.join(mlflow.dir, name);
+    writeLog(file, content);
+    return file;
+  };
+  const evaluate = async (file: string) => (await cli(['ab', 'evaluate', '--log', file])).json as unknown as AbEvaluation;
+
+  beforeAll(async () => {
+    const client = new MlflowClient(mlflow.uri);
+    await client.setAlias(MODEL, 'prod', '3');
+    await client.setAlias(MODEL, 'staging', '1');
+    expect((await cli(['ab', 'start', '--split', '0.5'])).json).toMatchObject({ started: true, ab_split_b: 0.5 });
+  });
+
+  afterAll(async () => {
+    await new MlflowClient(mlflow.uri).deleteAlias(MODEL, 'staging');
+    await cli(['ab', 'start', '--split', '0']).catch(() => undefined);
+  });
+
+  it('repeat users: heavy users skew the request counts, not the users; the winner is promoted', async () => {
+    const content = rows({ n: 1500, users: 150, seed: 5 });
+    const e = await evaluate(logOf('repeat-users.csv', content));
+    const users = new Set(content.flatMap((r) => (r.event === 'feedback' ? [] : [r.user_id])));
+    expect(e.variants.A.users + e.variants.B.users).toBe(users.size);
+    expect(e.decision).toBe('promote');
+    expect(e.guardrails.srm.passed).toBe(true);
+    // The rule that counted requests would have held the winner back.
+    expect(e.request_level.decision).toBe('continue');
+    expect(e.request_level.reason).toMatch(/^request sample ratio mismatch: \d+ vs \d+ requests \(chi-square p = \S+\)$/);
+    expect(e.request_level.srm.p_value!).toBeLessThan(0.001);
+  });
+
+  it('a split changed mid-test: the expected shares follow the split rows', async () => {
+    const early = rows({ n: 600, seed: 6, prefix: 'early' });
+    const late = rows({ n: 900, splitB: 0.2, seed: 7, prefix: 'late', start: T + 3_600_000 });
+    const content: LogRow[] = [{ event: 'split', ts: T - 1000, ab_split_b: 0.5 }, ...early, { event: 'split', ts: T + 3_599_000, ab_split_b: 0.2 }, ...late];
+    const file = logOf('split-change.csv', content);
+    expect((await cli(['ab', 'start', '--split', '0.2'])).json).toMatchObject({ ab_split_b: 0.2 });
+    const e = await evaluate(file).finally(() => cli(['ab', 'start', '--split', '0.5']));
+    const count = (part: typeof early, variant: 'A' | 'B') => part.filter((r) => r.event !== 'feedback' && r.variant === variant).length;
+    // The experiment starts with B's first request: A's requests before it are not part of it.
+    const tested = early.slice(early.findIndex((r) => r.event !== 'feedback' && r.variant === 'B'));
+    expect(e.guardrails.srm.periods).toEqual([
+      { ab_split_b: 0.5, users_A: count(tested, 'A'), users_B: count(tested, 'B') },
+      { ab_split_b: 0.2, users_A: count(late, 'A'), users_B: count(late, 'B') },
+    ]);
+    expect(e.guardrails.srm.passed).toBe(true);
+    // The first split row is from before the test began (it sets the split in force at its start).
+    expect(e.log.split_changes).toEqual([{ ts: new Date(T + 3_599_000).toISOString(), ab_split_b: 0.2 }]);
+    expect(e.decision).toBe('promote');
+    // Counting every request against today's 0.2 calls the first half's 50/50 a mismatch.
+    expect(e.request_level.srm.p_value!).toBeLessThan(1e-6);
+  });
+
+  it('a slow B is rejected by the latency guardrail, with both arms’ numbers', async () => {
+    const e = await evaluate(logOf('slow-b.csv', rows({ n: 1200, seed: 8, latencyMs: { A: 3, B: 12 } })));
+    expect(e.decision).toBe('reject');
+    expect(e.reason).toMatch(/^the latency guardrail is breached: mean latency B 12\.\d ms vs A 3\.\d ms \(\+2\d\d%, margin \+25%; p99 B 12\.9 ms vs A 3\.9 ms\), always-valid p = \S+ < alpha 0\.05$/);
+    expect(e.guardrails.latency).toMatchObject({ state: 'breached', margin: 0.25 });
+    expect(e.request_level.decision).toBe('promote');
+  });
+
+  it('failures in B are logged per variant and rejected by the failure guardrail', async () => {
+    const content = rows({ n: 1200, seed: 9 });
+    // B's own users fail some of their requests (new users would also shift the sample ratio).
+    const usersB = content.flatMap((r) => (r.event !== 'feedback' && r.variant === 'B' ? [`u-${r.request_id}`] : []));
+    const failures: LogRow[] = Array.from({ length: 60 }, (_, i) => ({
+      event: 'failure',
+      ts: T + i * 20_000 + 1,
+      request_id: `f${i}`,
+      user_id: usersB[i]!,
+      variant: 'B',
+      model_version: '1',
+      error_code: 'PREDICTION_FAILED',
+      latency_ms: 2,
+    }));
+    const e = await evaluate(logOf('failing-b.csv', [...content, ...failures].sort((a, b) => Number(a.ts) - Number(b.ts))));
+    expect(e.variants.B.failed).toBe(60);
+    expect(e.variants.A.failed).toBe(0);
+    expect(e.variants.B.failure_rate).toBe(60 / (e.variants.B.requests + 60));
+    expect(e.decision).toBe('reject');
+    expect(e.reason).toMatch(/^the failures guardrail is breached: failure rate B \d+(\.\d+)?% \(60 of \d+\) vs A 0% \(0 of \d+\), margin \+2%, always-valid p = \S+ < alpha 0\.05$/);
+  });
+});
+
 interface AbView {
   ab_split_b: number;
   prod: { version: string | null; state: string };
@@ -223,6 +314,7 @@ interface AbView {
 
 describe('through the router: it serves the test, and follows the decision', () => {
   const TOKEN = 'ab-e2e-token';
+  const LABEL_TOKEN = 'ab-e2e-label-token';
   let configFile: string;
 
   it('serves drifted traffic to prod and staging; evaluate --apply promotes; the router follows the new prod', async () => {
@@ -241,7 +333,7 @@ describe('through the router: it serves the test, and follows the decision', () 
       },
       'router.yaml',
     );
-    router = startRouter(configFile, port, { DRIFTGATE_ADMIN_TOKEN: TOKEN });
+    router = startRouter(configFile, port, { DRIFTGATE_ADMIN_TOKEN: TOKEN, DRIFTGATE_LABEL_TOKEN: LABEL_TOKEN });
     const url = router.url;
     await waitFor<AbView>(`${url}/ab`, (ab) => ab.prod.version === '1' && ab.staging?.version === '3' && ab.staging.state === 'serving', 300_000).catch((error: Error) => {
       throw new Error(`${error.message}\nrouter output:\n${router?.stderr()}`);
@@ -250,7 +342,7 @@ describe('through the router: it serves the test, and follows the decision', () 
     await waitFor<AbView>(`${url}/ab`, (ab) => ab.ab_split_b === 0.5, 30_000);
 
     const features = mlflow.config.dataset.features.map((f) => f.name);
-    const answers = await sendTraffic(url, traffic.rows, { features, target: 'species', users: 'ab1' });
+    const answers = await sendTraffic(url, traffic.rows, { features, target: 'species', users: 'ab1', labelToken: LABEL_TOKEN });
     const byVariant = { A: answers.filter((a) => a.variant === 'A'), B: answers.filter((a) => a.variant === 'B') };
     expect(byVariant.A.every((a) => a.model_version === '1' && a.alias === 'prod')).toBe(true);
     expect(byVariant.B.every((a) => a.model_version === '3' && a.alias === 'staging')).toBe(true);
@@ -282,7 +374,7 @@ describe('through the router: it serves the test, and follows the decision', () 
 
     // The router follows the registry (polled every second) and the YAML split (watched).
     await waitFor<AbView>(`${url}/ab`, (ab) => ab.prod.version === '3' && ab.prod.state === 'serving' && ab.staging === null && ab.ab_split_b === 0, 60_000);
-    const after = await sendTraffic(url, traffic.rows.slice(0, 20), { features, target: 'species', users: 'after' });
+    const after = await sendTraffic(url, traffic.rows.slice(0, 20), { features, target: 'species', users: 'after', labelToken: LABEL_TOKEN });
     expect(after.every((a) => a.variant === 'A' && a.model_version === '3')).toBe(true);
   }, 600_000);
 
@@ -299,10 +391,24 @@ describe('through the router: it serves the test, and follows the decision', () 
     const url = router!.url;
     await waitFor<AbView>(`${url}/ab`, (ab) => ab.staging?.version === '2' && ab.staging.state === 'serving' && ab.ab_split_b === 0.5, 120_000);
     const features = mlflow.config.dataset.features.map((f) => f.name);
-    await sendTraffic(url, traffic.rows, { features, target: 'species', users: 'ab2' });
+    // A client without the label token tries to rig the test: it labels B's answers right and A's wrong.
+    const classes = mlflow.config.dataset.classes;
+    const refused: number[] = [];
+    for (const [i, row] of traffic.rows.slice(0, 40).entries()) {
+      const body = JSON.stringify({ user_id: `rig-${i}`, features: Object.fromEntries(features.map((f) => [f, Number(row[f])])) });
+      const answer = (await (await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()) as { request_id: string; variant: string; prediction: string };
+      const label = answer.variant === 'B' ? answer.prediction : classes.find((c) => c !== answer.prediction)!;
+      const feedback = await fetch(`${url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: answer.request_id, label }) });
+      refused.push(feedback.status);
+    }
+    expect(refused).toEqual(new Array(40).fill(401));
+    await sendTraffic(url, traffic.rows, { features, target: 'species', users: 'ab2', labelToken: LABEL_TOKEN });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const result = await cli(['ab', 'evaluate', '--apply'], configFile);
     expect(result.json).toMatchObject({ decision: 'reject', variants: { A: { version: '3' }, B: { version: '2' } }, applied: { action: 'rejected' } });
+    // Only the labels sent with the token count: one per honest request, none of the rig's.
+    const variants = result.json.variants as Record<'A' | 'B', { labeled: number }>;
+    expect(variants.A.labeled + variants.B.labeled).toBe(traffic.rows.length);
     await waitFor<AbView>(`${url}/ab`, (ab) => ab.prod.version === '3' && ab.staging === null && ab.ab_split_b === 0, 60_000);
   }, 600_000);
 });

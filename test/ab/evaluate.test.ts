@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decisionConfig, evaluateAb, type ArmCounts } from '../../src/ab/decide.js';
+import { decide, decisionConfig, foldSettings } from '../../src/ab/decide.js';
+import { ExperimentFold } from '../../src/ab/experiment-fold.js';
 import { evaluateLog } from '../../src/ab/evaluate.js';
 import type { EvaluationContext } from '../../src/ab/evaluation.js';
-import { checkpointsOf } from '../../src/ab/experiment.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';
-import { appendLog, simulatedRows, writeLog, type LogRow } from '../helpers/ab-log.js';
+import { appendLog, simulatedRows, writeLog, type LogRow, type PredictionRow } from '../helpers/ab-log.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 
 const dir = tempDir('driftgate-ab-eval-');
@@ -97,41 +97,55 @@ describe('evaluateLog: decisions', () => {
     const file = logFile('win.csv', rows);
     const e = await evaluateLog(context(config, { logPattern: file }));
     expect(e.decision).toBe('promote');
-    expect(e.reason).toMatch(/^B beats A: accuracy 0\.9\d\d vs 0\.7\d\d, always-valid p = .* < alpha 0\.05$/);
+    expect(e.reason).toMatch(/^B beats A: accuracy 0\.9\d\d vs 0\.7\d\d, always-valid p = .* < alpha 0\.05, always-valid interval of B − A \[0\.\d{3}, 0\.\d{3}\]; guardrails hold$/);
     expect(e.p_value).toBeLessThan(0.05);
     expect(e.guardrails.srm.passed).toBe(true);
-    // Recompute independently from the arms and the label order of the log.
-    const arm = (v: 'A' | 'B'): ArmCounts => ({ requests: e.variants[v].requests, labeled: e.variants[v].labeled, correct: e.variants[v].correct });
     expect(e.variants.A.requests + e.variants.B.requests).toBe(1200);
     expect(e.variants.A.labeled).toBe(e.variants.A.requests);
-    const events = rows
-      .map((r, i) => ({ r, i }))
-      .filter(({ r }) => r.event === 'feedback' || r.label !== undefined)
-      .map(({ r }) => {
-        const prediction = rows.find((x) => x.event !== 'feedback' && x.request_id === r.request_id)!;
-        if (prediction.event === 'feedback') throw new Error('unreachable');
-        return { variant: prediction.variant, correct: prediction.prediction === r.label, ts: Number(r.ts) };
-      })
-      .sort((a, b) => a.ts - b.ts);
-    const expected = evaluateAb({ A: arm('A'), B: arm('B'), checkpoints: checkpointsOf(events, 50) }, decisionConfig(config.ab, 0.5));
-    expect(e.p_better).toBe(expected.decision.pBetter);
-    expect(e.reason).toBe(expected.decision.reason);
-    expect(e.path).toHaveLength(expected.path.length);
+    // Every request has its own user here, so users and requests agree.
+    expect(e.variants.B.users).toBe(e.variants.B.requests);
+    // Recompute independently: the same requests and labels, in the order the log has them, through the fold.
+    const settings = decisionConfig(config.ab, 0.5);
+    const fold = new ExperimentFold(foldSettings(settings));
+    const byId = new Map(rows.flatMap((r) => (r.event === 'feedback' ? [] : [[r.request_id, r] as const])));
+    for (const r of rows) {
+      if (r.event === 'feedback') {
+        const prediction = byId.get(r.request_id)!;
+        fold.label(prediction.variant, `u-${r.request_id}`, prediction.prediction === r.label);
+        continue;
+      }
+      fold.request(r.variant, `u-${r.request_id}`, 0.5, { failed: false, latencyMs: Number(r.latency_ms) });
+      if (r.label !== undefined) fold.label(r.variant, `u-${r.request_id}`, r.prediction === r.label);
+    }
+    fold.look();
+    const snapshot = fold.snapshot();
+    const expected = decide({ arms: snapshot.arms, look: snapshot.path.at(-1)!, srmPValue: snapshot.srm.pValue }, settings);
+    expect(e.p_better).toBe(expected.pBetter);
+    expect(e.reason).toBe(expected.reason);
+    expect(e.interval).toEqual({ lower: expected.lower, upper: expected.upper, confidence: 0.9, kind: 'always-valid' });
+    // The decision and the interval agree: promote ⇔ the lower bound is above θ0 = 0.
+    expect(e.interval!.lower).toBeGreaterThan(0);
+    expect(e.path).toHaveLength(snapshot.path.length);
+    expect(e.variants.B.ci).toMatchObject({ kind: 'always-valid', confidence: 0.95 });
     expect(e.variants.B.ci!.lower).toBeLessThan(e.variants.B.accuracy!);
+    expect(e.variants.B.request_level.ci).toMatchObject({ kind: 'fixed-horizon', confidence: 0.95 });
     expect(e.variants.B.error_rate).toBeCloseTo(1 - e.variants.B.accuracy!, 12);
     expect(e.variants.A.latency_ms.p50).toBeGreaterThanOrEqual(3);
+    expect(e.guardrails.latency).toMatchObject({ state: 'holds', margin: 0.25 });
+    expect(e.guardrails.failures).toMatchObject({ state: 'holds', margin: 0.02 });
+    expect(e.request_level.decision).toBe('promote');
   });
 
   it('rejects when B is significantly worse', async () => {
     const file = logFile('worse.csv', simulatedRows({ n: 1200, splitB: 0.5, accuracyA: 0.95, accuracyB: 0.7, versionA: '3', versionB: '4', seed: 8 }));
     const e = await evaluateLog(context(config, { logPattern: file }));
     expect(e.decision).toBe('reject');
-    expect(e.reason).toMatch(/^B is worse than A: accuracy 0\.[67]\d\d vs 0\.9\d\d, always-valid p = .* < alpha 0\.05$/);
+    expect(e.reason).toMatch(/^B is worse than A: accuracy 0\.[67]\d\d vs 0\.9\d\d, always-valid p = .* < alpha 0\.05, always-valid interval of B − A \[-0\.\d{3}, -0\.\d{3}\]$/);
     expect(e.p_value).toBe(e.p_worse);
   });
 
   it('rejects a test that reaches max_labeled without a win', async () => {
-    const capped = setup({ ab: { min_labeled: 20, max_labeled: 100 } }, 'capped.yaml');
+    const capped = setup({ ab: { min_labeled: 20, min_users: 20, max_labeled: 100 } }, 'capped.yaml');
     const file = logFile('flat.csv', simulatedRows({ n: 240, splitB: 0.5, accuracyA: 0.9, accuracyB: 0.9, versionA: '3', versionB: '4', seed: 3 }));
     const e = await evaluateLog(context(capped, { logPattern: file }));
     expect(e.decision).toBe('reject');
@@ -153,7 +167,8 @@ describe('evaluateLog: decisions', () => {
     expect(e.decision).toBe('continue');
     expect(e.guardrails.srm.passed).toBe(false);
     expect(e.srm_pvalue).toBeLessThan(0.001);
-    expect(e.reason).toMatch(/^sample ratio mismatch: A got \d+ requests and B \d+, expected 600\.0 and 600\.0 at ab_split_b 0\.5 .*the test is invalid and nothing is promoted$/);
+    expect(e.guardrails.srm.periods).toEqual([{ ab_split_b: 0.5, users_A: e.variants.A.users, users_B: e.variants.B.users }]);
+    expect(e.reason).toMatch(/^sample ratio mismatch: \d+ users in A and \d+ in B against the split in force \(always-valid p = .* < 0\.001\); the test is invalid and nothing is promoted$/);
   });
 
   it('non-inferiority promotes an equal candidate that a superiority test would not', async () => {
@@ -173,7 +188,7 @@ describe('evaluateLog: decisions', () => {
     const file = logFile('noisy.csv', rows);
     const total = rows.length;
     const allowed = Math.floor(total * 0.01 / 0.99);
-    const bad = (k: number): LogRow[] => Array.from({ length: k }, (_, i) => ({ ts: 'garbage', request_id: `bad${i}`, variant: 'A', model_version: '3', prediction: 'setosa' }));
+    const bad = (k: number): PredictionRow[] => Array.from({ length: k }, (_, i) => ({ ts: 'garbage', request_id: `bad${i}`, variant: 'A', model_version: '3', prediction: 'setosa' }));
     appendLog(file, bad(allowed));
     const ok = await evaluateLog(context(config, { logPattern: file }));
     expect(ok.guardrails.malformed).toMatchObject({ passed: true, rows: allowed });

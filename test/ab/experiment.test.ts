@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkpointsOf, ExperimentBuilder, readExperiment, type ExperimentVersions } from '../../src/ab/experiment.js';
+import { ExperimentBuilder, readExperiment, type ExperimentVersions } from '../../src/ab/experiment.js';
+import { DEFAULT_DECISION_CONFIG, foldSettings } from '../../src/ab/decide.js';
 import type { Feature } from '../../src/config/index.js';
 import { openLogSet, type LogEntry, type LogSchema } from '../../src/prediction-log/index.js';
 import { tempDir } from '../helpers/config.js';
@@ -20,6 +21,8 @@ interface P {
 const p = (id: string, variant: 'A' | 'B', version: string, ts: number, prediction = 'setosa', label: string | null = null, latencyMs = 5): P => ({ id, variant, version, ts, prediction, label, latencyMs });
 const f = (id: string, label: string, ts: number) => ({ id, label, ts });
 
+const settings = (every: number) => foldSettings({ ...DEFAULT_DECISION_CONFIG, checkpointEvery: every, splitB: 0.5 });
+
 /** What readExperiment does: every row in time order, twice. */
 function build(versions: ExperimentVersions, predictions: P[], feedback: { id: string; label: string; ts: number }[] = [], every = 1) {
   const rows: LogEntry[] = [
@@ -38,10 +41,10 @@ function build(versions: ExperimentVersions, predictions: P[], feedback: { id: s
     })),
     ...feedback.map((x): LogEntry => ({ event: 'feedback', ts: x.ts, requestId: x.id, label: x.label })),
   ].sort((a, b) => a.ts - b.ts);
-  const builder = new ExperimentBuilder(versions);
+  const builder = new ExperimentBuilder(versions, settings(every), 0.5);
   for (const row of rows) builder.row(row);
   for (const row of rows) builder.join(row);
-  return builder.finish(every);
+  return builder.finish();
 }
 
 describe('the experiment boundary', () => {
@@ -54,7 +57,7 @@ describe('the experiment boundary', () => {
       p('a1', 'A', '3', T + 4),
     ];
     const experiment = build({ A: '3', B: '4' }, rows);
-    expect([experiment.startedAt, experiment.arms.A.requests, experiment.arms.B.requests, experiment.excludedPredictions]).toEqual([T + 3, 1, 1, 3]);
+    expect([experiment.startedAt, experiment.fold.arms.A.requests, experiment.fold.arms.B.requests, experiment.excludedPredictions]).toEqual([T + 3, 1, 1, 3]);
     expect(build({ A: '3', B: '4' }, rows.slice(0, 3)).startedAt).toBeNull();
   });
 
@@ -62,23 +65,7 @@ describe('the experiment boundary', () => {
     const rows = [p('b1', 'B', '5', T), p('a1', 'A', '3', T + 1), p('a2', 'A', '4', T + 2), p('b2', 'B', '5', T + 3), p('a3', 'A', '3', T + 4), p('b3', 'B', '5', T + 5)];
     // Prod went 3 -> 4 -> 3 while staging stayed 5: only rows after the last version-4 row count.
     const experiment = build({ A: '3', B: '5' }, rows);
-    expect([experiment.startedAt, experiment.arms.A.requests, experiment.arms.B.requests, experiment.excludedPredictions]).toEqual([T + 3, 1, 2, 3]);
-  });
-});
-
-describe('checkpointsOf', () => {
-  it('adds a checkpoint each time the smaller arm reaches a multiple, then the current totals', () => {
-    const e = (variant: 'A' | 'B', correct: boolean) => ({ variant, correct });
-    const events = [e('A', true), e('A', false), e('B', true), e('A', true), e('B', true), e('B', false), e('B', true), e('A', true)];
-    expect(checkpointsOf(events, 2)).toEqual([
-      { nA: 3, successesA: 2, nB: 2, successesB: 2 },
-      { nA: 4, successesA: 3, nB: 4, successesB: 3 },
-    ]);
-    expect(checkpointsOf(events.slice(0, 7), 2)).toEqual([
-      { nA: 3, successesA: 2, nB: 2, successesB: 2 },
-      { nA: 3, successesA: 2, nB: 4, successesB: 3 },
-    ]);
-    expect(checkpointsOf([], 50)).toEqual([]);
+    expect([experiment.startedAt, experiment.fold.arms.A.requests, experiment.fold.arms.B.requests, experiment.excludedPredictions]).toEqual([T + 3, 1, 2, 3]);
   });
 });
 
@@ -104,21 +91,21 @@ describe('ExperimentBuilder', () => {
     const experiment = build({ A: '3', B: '4' }, rows, feedback);
     expect(experiment.startedAt).toBe(T + 10);
     // Latency quantiles interpolate linearly, as numpy.quantile([3, 4], [0.5, 0.99]) = [3.5, 3.99].
-    expect(experiment.arms.A).toEqual({ version: '3', requests: 2, labeled: 2, correct: 1, latencyP50: 3.5, latencyP99: 3.99 });
-    expect(experiment.arms.B).toEqual({ version: '4', requests: 2, labeled: 2, correct: 2, latencyP50: 8, latencyP99: 8.98 });
+    expect(experiment.fold.arms.A).toMatchObject({ requests: 2, labeled: 2, correct: 1, latencyP50: 3.5, latencyP99: 3.99 });
+    expect(experiment.fold.arms.B).toMatchObject({ requests: 2, labeled: 2, correct: 2, latencyP50: 8, latencyP99: 8.98 });
     expect(experiment).toMatchObject({ excludedPredictions: 1, orphanFeedback: 1, excludedFeedback: 2, duplicateLabels: 2 });
     // Label order: b1 (T+10), b2 (T+30, clamped), a1 (T+50), a2 (T+85).
-    expect(experiment.checkpoints).toEqual([
-      { nA: 1, successesA: 0, nB: 2, successesB: 2 },
-      { nA: 2, successesA: 1, nB: 2, successesB: 2 },
+    expect(experiment.fold.path.map((l) => [l.labeledA, l.correctA, l.labeledB, l.correctB])).toEqual([
+      [1, 0, 2, 2],
+      [2, 1, 2, 2],
     ]);
   });
 
   it('has no rows and no checkpoints before B serves its first request', () => {
     const experiment = build({ A: '3', B: '4' }, [p('a', 'A', '3', T, 'setosa', 'setosa')], [], 50);
-    expect(experiment.arms.A.requests).toBe(0);
-    expect(experiment.arms.B.latencyP50).toBeNull();
-    expect(experiment.checkpoints).toEqual([]);
+    expect(experiment.fold.arms.A.requests).toBe(0);
+    expect(experiment.fold.arms.B.latencyP50).toBeNull();
+    expect(experiment.fold.path.map((l) => l.labeledA + l.labeledB)).toEqual([0]);
     expect(experiment.startedAt).toBeNull();
     expect(experiment.excludedPredictions).toBe(1);
   });
@@ -137,11 +124,11 @@ describe('readExperiment', () => {
     ]);
     const schema: LogSchema = { features: IRIS_FEATURES.map((name): Feature => ({ name, type: 'numeric' })), classes: ['setosa', 'versicolor', 'virginica'] };
     const set = await openLogSet(path.join(dir, 'replica-*.csv'), { rotated: true });
-    const { experiment, report } = await readExperiment(set, schema, { A: '3', B: '4' }, 50);
+    const { experiment, report } = await readExperiment(set, schema, { A: '3', B: '4' }, settings(50), 0.5);
     await set.close();
     expect(report.rows).toBe(4);
-    expect(experiment.arms.B).toMatchObject({ requests: 1, labeled: 1, correct: 1 });
-    expect(experiment.arms.A).toMatchObject({ requests: 1, labeled: 1, correct: 0 });
+    expect(experiment.fold.arms.B).toMatchObject({ requests: 1, labeled: 1, correct: 1 });
+    expect(experiment.fold.arms.A).toMatchObject({ requests: 1, labeled: 1, correct: 0 });
     expect(experiment.orphanFeedback).toBe(0);
   });
 });

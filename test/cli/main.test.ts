@@ -55,11 +55,14 @@ describe('driftgate CLI', () => {
   });
 
   it('--json prints exactly one JSON line last on stdout', async () => {
-    const { exitCode, stdout } = await runCli(['config', '--json'], { env: { DRIFTGATE_ROUTER_PORT: '9123', DRIFTGATE_ADMIN_TOKEN: 'x' } });
+    const { exitCode, stdout } = await runCli(['config', '--json'], { env: { DRIFTGATE_ROUTER_PORT: '9123', DRIFTGATE_ADMIN_TOKEN: 'x', DRIFTGATE_LABEL_TOKEN: 'label-s3cret' } });
     expect(exitCode).toBe(0);
     expect(stdout.trimEnd().split('\n')).toHaveLength(1);
-    const config = lastJson(stdout) as { router: { port: number }; adminToken: string };
+    const config = lastJson(stdout) as { router: { port: number; labels: string }; adminToken: string; labelToken: string };
     expect(config.router.port).toBe(9123);
     expect(config.adminToken).toBe('(set)');
+    // Secrets are shown as set, never printed.
+    expect([config.labelToken, config.router.labels]).toEqual(['(set)', 'token']);
+    expect(stdout).not.toContain('label-s3cret');
   });
 });

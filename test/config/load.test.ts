@@ -122,6 +122,18 @@ describe('environment overrides for the deployment fields', () => {
     expect(config.adminToken).toBe('s3cret');
   });
 
+  it('take the label token from DRIFTGATE_LABEL_TOKEN only; router.labels is token unless set to open', () => {
+    const config = parseConfig(MINIMAL, FILE, {});
+    expect([config.labelToken, config.router.labels]).toEqual([null, 'token']);
+    expect(parseConfig(MINIMAL, FILE, { DRIFTGATE_LABEL_TOKEN: 'l4bel' }).labelToken).toBe('l4bel');
+    expect(parseConfig(MINIMAL, FILE, { DRIFTGATE_LABEL_TOKEN: '' }).labelToken).toBeNull();
+    expect(parseConfig(`${MINIMAL}router:\n  labels: open\n`, FILE, {}).router.labels).toBe('open');
+    expect(messageOf(`${MINIMAL}router:\n  labels: anyone\n`)).toBe(`${FILE}: router.labels: expected one of "token", "open", got "anyone"`);
+    // Never from the file: a token in the YAML is an unknown key, not a credential.
+    expect(messageOf(`${MINIMAL}labelToken: l4bel\n`)).toBe(`${FILE}: labelToken: unknown key "labelToken"; expected one of dataset, drift, training, mlflow, router, ab, airflow`);
+    expect(messageOf(`${MINIMAL}router:\n  label_token: l4bel\n`)).toMatch(new RegExp(`^${FILE}: router\\.label_token: unknown key "label_token"; expected one of `));
+  });
+
   it('take the request-id key from DRIFTGATE_REQUEST_KEY, and refuse a short one', () => {
     expect(parseConfig(MINIMAL, FILE, { DRIFTGATE_REQUEST_KEY: 'a-long-enough-secret' }).requestKey).toBe('a-long-enough-secret');
     expect(parseConfig(MINIMAL, FILE, {}).requestKey).toBeNull();

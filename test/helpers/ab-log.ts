@@ -1,6 +1,7 @@
 /** Predictions logs for A/B tests, written in the router's log format (csv-stringify, RFC 4180). */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
+import { seededRandom } from '../../src/random.js';
 
 export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
@@ -25,10 +26,29 @@ export interface FeedbackRow {
   label: string;
 }
 
-export type LogRow = PredictionRow | FeedbackRow;
+/** A request that failed after its variant was assigned. */
+export interface FailureRow {
+  event: 'failure';
+  ts: number | string;
+  request_id: string;
+  user_id: string;
+  variant: 'A' | 'B';
+  model_version: string;
+  error_code: string;
+  latency_ms?: number;
+}
+
+/** The share of users sent to B from this time on. */
+export interface SplitRow {
+  event: 'split';
+  ts: number | string;
+  ab_split_b: number;
+}
+
+export type LogRow = PredictionRow | FeedbackRow | FailureRow | SplitRow;
 
 export function logHeader(features: readonly string[] = IRIS_FEATURES): string[] {
-  return ['ts', 'event', 'request_id', 'user_id', 'variant', 'model_alias', 'model_version', ...features, 'prediction', 'label', 'latency_ms'];
+  return ['ts', 'event', 'request_id', 'user_id', 'variant', 'model_alias', 'model_version', ...features, 'prediction', 'label', 'latency_ms', 'error_code', 'ab_split_b'];
 }
 
 function iso(ts: number | string): string {
@@ -36,8 +56,12 @@ function iso(ts: number | string): string {
 }
 
 export function logRecord(row: LogRow, features: readonly string[] = IRIS_FEATURES): string[] {
-  if (row.event === 'feedback') {
-    return [iso(row.ts), 'feedback', row.request_id, '', '', '', '', ...features.map(() => ''), '', row.label, ''];
+  const blank = features.map(() => '');
+  if (row.event === 'feedback') return [iso(row.ts), 'feedback', row.request_id, '', '', '', '', ...blank, '', row.label, '', '', ''];
+  if (row.event === 'split') return [iso(row.ts), 'split', '', '', '', '', '', ...blank, '', '', '', '', String(row.ab_split_b)];
+  if (row.event === 'failure') {
+    const alias = row.variant === 'A' ? 'prod' : 'staging';
+    return [iso(row.ts), 'failure', row.request_id, row.user_id, row.variant, alias, row.model_version, ...features.map(() => '1.5'), '', '', String(row.latency_ms ?? 2), row.error_code, ''];
   }
   return [
     iso(row.ts),
@@ -51,6 +75,8 @@ export function logRecord(row: LogRow, features: readonly string[] = IRIS_FEATUR
     row.prediction,
     row.label ?? '',
     String(row.latency_ms ?? 3.2),
+    '',
+    '',
   ];
 }
 
@@ -81,19 +107,32 @@ export function simulatedRows(options: {
   seed?: number;
   prefix?: string;
   classes?: readonly string[];
-}): LogRow[] {
+  /** Base latency of each arm in ms (each request adds 0.0–0.9); 3 for both by default. */
+  latencyMs?: { A: number; B: number };
+  /**
+   * Requests come from this many users, user k with weight 1/(k + 1) (a few heavy users, many light
+   * ones), each sticky to the arm of its first request; by default every request has its own user.
+   */
+  users?: number;
+}): (PredictionRow | FeedbackRow)[] {
   const classes = options.classes ?? ['setosa', 'versicolor', 'virginica'];
-  let state = (options.seed ?? 1) >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const rows: LogRow[] = [];
+  const random = seededRandom(options.seed ?? 1);
+  const rows: (PredictionRow | FeedbackRow)[] = [];
   const start = options.start ?? Date.UTC(2025, 8, 17, 12);
+  const users = options.users ?? 0;
+  const weights = Array.from({ length: users }, (_, k) => 1 / (k + 1));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const armOf = new Map<number, 'A' | 'B'>();
+  const pickUser = (): number => {
+    let x = random() * total;
+    for (let k = 0; k < users; k++) if ((x -= weights[k]!) < 0) return k;
+    return users - 1;
+  };
   for (let i = 0; i < options.n; i++) {
-    const variant = random() < options.splitB ? 'B' : 'A';
+    const user = users > 0 ? pickUser() : -1;
+    const drawn: 'A' | 'B' = random() < options.splitB ? 'B' : 'A';
+    const variant = user < 0 ? drawn : (armOf.get(user) ?? drawn);
+    if (user >= 0) armOf.set(user, variant);
     const label = classes[Math.floor(random() * classes.length)]!;
     const right = random() < (variant === 'A' ? options.accuracyA : options.accuracyB);
     const prediction = right ? label : classes[(classes.indexOf(label) + 1) % classes.length]!;
@@ -103,11 +142,12 @@ export function simulatedRows(options: {
     rows.push({
       ts,
       request_id: id,
+      ...(user >= 0 ? { user_id: `user-${user}` } : {}),
       variant,
       model_version: variant === 'A' ? options.versionA : options.versionB,
       prediction,
       ...(inline ? { label } : {}),
-      latency_ms: (variant === 'A' ? 3 : 4) + (i % 10) / 10,
+      latency_ms: (options.latencyMs?.[variant] ?? 3) + (i % 10) / 10,
     });
     if (!inline) rows.push({ event: 'feedback', ts: ts + 500, request_id: id, label });
   }

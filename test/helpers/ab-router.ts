@@ -47,15 +47,17 @@ export interface Served {
 
 /**
  * Send each row as one user's request, `concurrency` at a time; every third request carries its
- * label inline, the others get it through POST /feedback, as a labelling pipeline would.
+ * label inline, the others get it through POST /feedback, as a labelling pipeline would. Labels go
+ * with `Authorization: Bearer <labelToken>` (the router's DRIFTGATE_LABEL_TOKEN).
  */
 export async function sendTraffic(
   url: string,
   rows: readonly Record<string, string>[],
-  options: { features: readonly string[]; target: string; users: string; concurrency?: number },
+  options: { features: readonly string[]; target: string; users: string; labelToken: string; concurrency?: number },
 ): Promise<Served[]> {
   const answers: Served[] = new Array(rows.length);
   let next = 0;
+  const labelled = { 'content-type': 'application/json', authorization: `Bearer ${options.labelToken}` };
   const worker = async (): Promise<void> => {
     for (let i = next++; i < rows.length; i = next++) {
       const row = rows[i]!;
@@ -64,7 +66,7 @@ export async function sendTraffic(
       const features = Object.fromEntries(options.features.map((f) => [f, Number(row[f])]));
       const { status, body } = await getJson<Served>(`${url}/predict`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: inline ? labelled : { 'content-type': 'application/json' },
         body: JSON.stringify({ user_id: `${options.users}-${i}`, features, ...(inline ? { label } : {}) }),
       });
       if (status !== 200) throw new Error(`POST /predict answered ${status}: ${JSON.stringify(body)}`);
@@ -72,7 +74,7 @@ export async function sendTraffic(
       if (!inline) {
         const feedback = await fetch(`${url}/feedback`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: labelled,
           body: JSON.stringify({ request_id: body.request_id, label }),
           signal: AbortSignal.timeout(30_000),
         });

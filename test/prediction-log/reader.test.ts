@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Feature } from '../../src/config/index.js';
-import { openLogSet, scanLog, type LogEntry, type LogPosition, type LogSchema, type ScanOptions } from '../../src/prediction-log/index.js';
+import { failureLine, feedbackLine, logColumns, openLogSet, predictionLine, scanLog, splitEventLine, type LogEntry, type LogPosition, type LogSchema, type ScanOptions } from '../../src/prediction-log/index.js';
 import { tempDir } from '../helpers/config.js';
 import { IRIS_FEATURES, logHeader, logText, writeLog } from '../helpers/ab-log.js';
 
@@ -25,7 +25,7 @@ async function read(pattern: string, options: ScanOptions & { rotated?: boolean 
   const entries: { entry: LogEntry; at: LogPosition }[] = [];
   try {
     const report = await scanLog(set, schema, (entry, at) => entries.push({ entry, at }), options);
-    return { report, entries, ids: entries.map((e) => e.entry.requestId), files: set.files.map((f) => f.path), skipped: set.skipped };
+    return { report, entries, ids: entries.map((e) => ('requestId' in e.entry ? e.entry.requestId : `split@${e.entry.ts}`)), files: set.files.map((f) => f.path), skipped: set.skipped };
   } finally {
     await set.close();
   }
@@ -83,7 +83,7 @@ describe('scanLog: one rule for every reader', () => {
     expect(report.rows).toBe(21);
     expect(report.malformedCount).toBe(19);
     expect(report.malformed.map((m) => [m.line, m.problem])).toEqual([
-      [3, 'expected 14 fields, got 3'],
+      [3, 'expected 16 fields, got 3'],
       [4, 'ts: expected an ISO-8601 UTC time, got "yesterday"'],
       [5, 'ts: expected an ISO-8601 UTC time, got "2025-09-17"'],
       [6, 'variant: expected "A" or "B", got "C"'],
@@ -99,11 +99,69 @@ describe('scanLog: one rule for every reader', () => {
       [16, 'sepal_length: expected a number, got an empty value'],
       [17, 'latency_ms: expected a number >= 0, got "0x1A"'],
       [18, 'label: a feedback row needs a label, got an empty value'],
-      [19, 'event: expected "prediction" or "feedback", got "click"'],
+      [19, 'event: expected "prediction", "feedback", "failure" or "split", got "click"'],
       [20, 'broken CSV quoting (an unclosed quote or text after a closing quote)'],
       [21, 'user_id: expected a user id, got an empty value'],
     ]);
     expect(report.unknownLabels).toEqual({ rose: 1, tulip: 1 });
+  });
+
+  it('reads a log in the layout before error_code and ab_split_b exactly as before, and as the same rows in the new layout', async () => {
+    // Written by a router before the two columns existed.
+    const old = file();
+    writeFileSync(
+      old,
+      [
+        'ts,event,request_id,user_id,variant,model_alias,model_version,sepal_length,sepal_width,petal_length,petal_width,prediction,label,latency_ms',
+        '2025-09-17T12:00:00.000Z,prediction,r1,u1,A,prod,3,5.1,3.5,1.4,0.2,setosa,,1.25',
+        '2025-09-17T12:00:00.001Z,prediction,r2,u2,B,staging,4,6.1,2.8,4.7,1.2,versicolor,versicolor,0.5',
+        '2025-09-17T12:00:00.002Z,feedback,r1,,,,,,,,,,setosa,',
+        '',
+      ].join('\n'),
+    );
+    const before = await read(old);
+    expect(before.entries.map((e) => e.entry)).toEqual([
+      { event: 'prediction', ts: T, requestId: 'r1', userId: 'u1', variant: 'A', alias: 'prod', version: '3', features: [5.1, 3.5, 1.4, 0.2], prediction: 'setosa', label: null, latencyMs: 1.25 },
+      { event: 'prediction', ts: T + 1, requestId: 'r2', userId: 'u2', variant: 'B', alias: 'staging', version: '4', features: [6.1, 2.8, 4.7, 1.2], prediction: 'versicolor', label: 'versicolor', latencyMs: 0.5 },
+      { event: 'feedback', ts: T + 2, requestId: 'r1', label: 'setosa' },
+    ]);
+    expect(before.report).toEqual({ files: [{ path: old, read: true, rows: 3, headerless: false, incompleteBytes: 0 }], unreadable: [], rows: 3, malformedCount: 0, malformed: [], unknownLabels: {} });
+    const now = file();
+    writeFileSync(
+      now,
+      `${logColumns(iris).join(',')}\n` +
+        before.entries
+          .map(({ entry }) => (entry.event === 'feedback' ? feedbackLine(entry, 4) : entry.event === 'prediction' ? predictionLine(entry) : ''))
+          .join(''),
+    );
+    const after = await read(now);
+    expect(after.entries.map((e) => e.entry)).toEqual(before.entries.map((e) => e.entry));
+    expect(after.report.malformedCount).toBe(0);
+  });
+
+  it('streams failure and split rows with the rest, merged by time; a failure written twice counts once; the events filter takes them', async () => {
+    const sub = path.join(dir, 'kinds');
+    mkdirSync(sub);
+    const f = path.join(sub, 'predictions.csv');
+    const failure = { ts: T + 2, requestId: 'r2', userId: 'u2', variant: 'B' as const, alias: 'staging', version: null, features: [5.1, 3.5, 1.4, 0.2], errorCode: 'DEADLINE_EXCEEDED', latencyMs: 150.5 };
+    const prediction = { ts: T + 1, requestId: 'r1', userId: 'u1', variant: 'A' as const, alias: 'prod', version: '3', features: [5.1, 3.5, 1.4, 0.2], prediction: 'setosa', label: null, latencyMs: 1 };
+    writeFileSync(
+      f,
+      `${logColumns(iris).join(',')}\n` + splitEventLine({ ts: T, splitB: 0.5 }, 4) + predictionLine(prediction) + failureLine(failure) + failureLine(failure) + splitEventLine({ ts: T + 3, splitB: 0.2 }, 4),
+    );
+    const { entries, report } = await read(f);
+    expect(entries.map((e) => e.entry)).toEqual([
+      { event: 'split', ts: T, splitB: 0.5 },
+      { event: 'prediction', ...prediction },
+      { event: 'failure', ...failure },
+      { event: 'split', ts: T + 3, splitB: 0.2 },
+    ]);
+    expect(report.malformed).toEqual([{ file: f, line: 5, problem: `request_id "r2" was already logged (${f}:4)` }]);
+    expect((await read(f, { events: ['split'] })).entries.map((e) => e.entry)).toEqual([
+      { event: 'split', ts: T, splitB: 0.5 },
+      { event: 'split', ts: T + 3, splitB: 0.2 },
+    ]);
+    expect((await read(f, { events: ['prediction', 'feedback'] })).ids).toEqual(['r1']);
   });
 
   it('an unclosed quote spoils only its own line', async () => {
@@ -134,6 +192,13 @@ describe('scanLog: one rule for every reader', () => {
     const { ids, report } = await read(f);
     expect(ids).toEqual(['r1', 'r2']);
     expect(report.files).toEqual([{ path: f, read: true, rows: 2, headerless: true, incompleteBytes: 0 }]);
+    // Rows of the newer layout (error_code, ab_split_b) without a header read too.
+    const newer = file();
+    const row = { ts: T, requestId: 'r3', userId: 'u3', variant: 'A' as const, alias: 'prod', version: '3', features: [1, 2, 3, 4], prediction: 'setosa', label: null, latencyMs: 1 };
+    writeFileSync(newer, predictionLine(row) + splitEventLine({ ts: T + 1, splitB: 0.5 }, 4));
+    const again = await read(newer);
+    expect(again.entries.map((e) => e.entry)).toEqual([{ event: 'prediction', ...row }, { event: 'split', ts: T + 1, splitB: 0.5 }]);
+    expect(again.report.files[0]!.headerless).toBe(true);
   });
 
   it('names a file that is not this config’s log and reads the others', async () => {
@@ -230,7 +295,7 @@ describe('openLogSet: the rotated set', () => {
     renameSync(live, `${live}.1`);
     copyFileSync(`${live}.1`, live);
     const ids: string[] = [];
-    await scanLog(set, iris, (e) => ids.push(e.requestId));
+    await scanLog(set, iris, (e) => ids.push(e.event === 'split' ? '' : e.requestId));
     await set.close();
     expect(ids).toEqual(['r1']);
   });

@@ -9,7 +9,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { logColumns, logSchema, LogWriteError, LogWriter, type LogWriterEvent, type LogWriterOptions, type PredictionRecord } from '../../src/prediction-log/index.js';
+import {
+  legacyLogColumns,
+  logColumns,
+  logSchema,
+  LogWriteError,
+  LogWriter,
+  openLogSet,
+  scanLog,
+  type LogEntry,
+  type LogWriterEvent,
+  type LogWriterOptions,
+  type PredictionRecord,
+} from '../../src/prediction-log/index.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 import { useTmpfs } from '../helpers/tmpfs.js';
 
@@ -58,12 +70,12 @@ describe('LogWriter', () => {
     await again.close();
     expect(readFileSync(file, 'utf8')).toBe(
       [
-        'ts,event,request_id,user_id,variant,model_alias,model_version,sepal_length,sepal_width,petal_length,petal_width,prediction,label,latency_ms',
-        '2026-01-02T03:04:05.678Z,prediction,req-0,"a ""quoted"", user",A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,1.235',
-        '2026-01-02T03:04:06.005Z,feedback,req-0,,,,,,,,,,versicolor,',
-        `2026-01-02T03:04:05.679Z,prediction,req-1,"'=HYPERLINK(""http://x"")",B,staging,2,-1.5,3.5,1.4,0.2,setosa,,1.235`,
-        `2026-01-02T03:04:05.680Z,prediction,req-2,''quoted,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235`,
-        `2026-01-02T03:04:05.681Z,prediction,req-3,'@SUM(A1),B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235`,
+        'ts,event,request_id,user_id,variant,model_alias,model_version,sepal_length,sepal_width,petal_length,petal_width,prediction,label,latency_ms,error_code,ab_split_b',
+        '2026-01-02T03:04:05.678Z,prediction,req-0,"a ""quoted"", user",A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,1.235,,',
+        '2026-01-02T03:04:06.005Z,feedback,req-0,,,,,,,,,,versicolor,,,',
+        `2026-01-02T03:04:05.679Z,prediction,req-1,"'=HYPERLINK(""http://x"")",B,staging,2,-1.5,3.5,1.4,0.2,setosa,,1.235,,`,
+        `2026-01-02T03:04:05.680Z,prediction,req-2,''quoted,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,`,
+        `2026-01-02T03:04:05.681Z,prediction,req-3,'@SUM(A1),B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235,,`,
         '',
       ].join('\n'),
     );
@@ -92,7 +104,7 @@ describe('LogWriter', () => {
     expect(rows).toHaveLength(4001);
     expect(new Set(rows.map((r) => r.request_id)).size).toBe(4001);
     expect(rows.find((r) => r.request_id === 'req-778')?.user_id).toBe('user,"7"\u00e9-77');
-    expect(stats.rowsWritten).toEqual({ prediction: 4001, feedback: 0 });
+    expect(stats.rowsWritten).toEqual({ prediction: 4001, feedback: 0, failure: 0, split: 0 });
     // Group commit: far fewer writes than rows.
     expect(stats.commits).toBeLessThan(4001 / 4);
   });
@@ -152,8 +164,94 @@ describe('LogWriter', () => {
     await log.close();
     const aside = `${file}.20260601T120000.000Z`;
     expect(events[0]).toEqual({ kind: 'rotated', reason: 'headerless', to: aside });
-    expect(readFileSync(aside, 'utf8')).toBe(`2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235\n`);
+    expect(readFileSync(aside, 'utf8')).toBe(`2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,\n`);
     expect(readRows(file).map((r) => r.request_id)).toEqual(['req-1']);
+  });
+
+  it('writes failure and split rows through the same group commit, counted by event', async () => {
+    const file = path.join(dir, 'kinds.csv');
+    const log = await open(file);
+    await Promise.all([
+      log.appendSplit({ ts: Date.UTC(2026, 0, 2, 3, 4, 5, 0), splitB: 0.25 }),
+      log.appendPrediction(record(0)),
+      log.appendFailure({ ...record(1), version: null, errorCode: 'PREDICTION_FAILED', latencyMs: 12.3456 }),
+    ]);
+    const stats = log.stats;
+    await log.close();
+    expect(readFileSync(file, 'utf8')).toBe(
+      [
+        HEADER.trimEnd(),
+        '2026-01-02T03:04:05.000Z,split,,,,,,,,,,,,,,0.25',
+        '2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,',
+        '2026-01-02T03:04:05.679Z,failure,req-1,user-1,B,staging,,5.1,3.5,1.4,0.2,,,12.346,PREDICTION_FAILED,',
+        '',
+      ].join('\n'),
+    );
+    expect(stats.rowsWritten).toEqual({ prediction: 1, feedback: 0, failure: 1, split: 1 });
+    expect(stats.commits).toBe(1);
+  });
+
+  it('moves a log of the layout before error_code and ab_split_b aside (cut to whole rows) and starts a new file; the set reads both', async () => {
+    const sub = path.join(dir, 'upgrade');
+    mkdirSync(sub);
+    const file = path.join(sub, 'predictions.csv');
+    const oldRows = [
+      '2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235',
+      '2026-01-02T03:04:06.005Z,feedback,req-0,,,,,,,,,,versicolor,',
+    ];
+    const torn = '2026-01-02T03:04:07.000Z,prediction,req-9,us';
+    writeFileSync(file, `${legacyLogColumns(config).join(',')}\n${oldRows.join('\n')}\n${torn}`);
+    const events: LogWriterEvent[] = [];
+    const log = await open(file, { now: () => Date.UTC(2026, 5, 1, 12), onEvent: (e) => events.push(e) });
+    await log.appendPrediction(record(1));
+    await log.close();
+    const aside = `${file}.20260601T120000.000Z`;
+    expect(events).toEqual([
+      { kind: 'rotated', reason: 'upgrade', to: aside },
+      { kind: 'opened', created: true, repairedBytes: torn.length },
+    ]);
+    expect(readFileSync(aside, 'utf8')).toBe(`${legacyLogColumns(config).join(',')}\n${oldRows.join('\n')}\n`);
+    expect(readFileSync(file, 'utf8')).toBe(`${HEADER}2026-01-02T03:04:05.679Z,prediction,req-1,user-1,B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235,,\n`);
+    const set = await openLogSet(file, { rotated: true });
+    const entries: LogEntry[] = [];
+    const report = await scanLog(set, schema, (entry) => entries.push(entry));
+    await set.close();
+    expect(entries.map((e) => [e.event, 'requestId' in e ? e.requestId : null])).toEqual([
+      ['prediction', 'req-0'],
+      ['prediction', 'req-1'],
+      ['feedback', 'req-0'],
+    ]);
+    expect(report.malformedCount).toBe(0);
+    // Opened again: the file is of the new layout now, nothing moves.
+    const again = await open(file, { onEvent: (e) => events.push(e) });
+    await again.close();
+    expect(events.at(-1)).toEqual({ kind: 'opened', created: false, repairedBytes: 0 });
+    expect(readdirSync(sub).sort()).toEqual(['predictions.csv', 'predictions.csv.20260601T120000.000Z']);
+  });
+
+  it('a header of another config in the older layout (features in another order) stays a config error', async () => {
+    const file = path.join(dir, 'other-old.csv');
+    const older = legacyLogColumns(config);
+    const swapped = [...older.slice(0, 7), older[8]!, older[7]!, ...older.slice(9)].join(',');
+    writeFileSync(file, `${swapped}\n`);
+    await expect(open(file)).rejects.toThrow(
+      `${file}: expected a predictions log whose header is "${columns.join(',')}", got "${swapped}"; move the file aside or point router.log_path (DRIFTGATE_LOG_PATH) elsewhere`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(`${swapped}\n`);
+  });
+
+  it('moves rows of the older layout without a header aside as headerless too', async () => {
+    const sub = path.join(dir, 'headerless-old');
+    mkdirSync(sub);
+    const file = path.join(sub, 'predictions.csv');
+    const row = '2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235\n';
+    writeFileSync(file, row);
+    const events: LogWriterEvent[] = [];
+    const log = await open(file, { now: () => Date.UTC(2026, 5, 1, 12), onEvent: (e) => events.push(e) });
+    await log.close();
+    expect(events[0]).toEqual({ kind: 'rotated', reason: 'headerless', to: `${file}.20260601T120000.000Z` });
+    expect(readFileSync(`${file}.20260601T120000.000Z`, 'utf8')).toBe(row);
+    expect(readFileSync(file, 'utf8')).toBe(HEADER);
   });
 
   it('refuses rows after close', async () => {

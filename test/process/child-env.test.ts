@@ -24,6 +24,7 @@ const PARENT = {
   DRIFTGATE_STATE_DIR: '/srv/state',
   DRIFTGATE_LOG_PATH: '/srv/log.csv',
   DRIFTGATE_ADMIN_TOKEN: 'admin-secret-123',
+  DRIFTGATE_LABEL_TOKEN: 'label-secret-456',
   DRIFTGATE_REQUEST_KEY: 'request-key-0123456789',
   DRIFTGATE_FUTURE_SECRET: 'not listed anywhere',
   AWS_SECRET_ACCESS_KEY: 'aws',
@@ -66,12 +67,12 @@ describe('childEnv: the allowlist per kind of child', () => {
     expect(childEnv({ inherit, from: PARENT })).toEqual(expected);
   });
 
-  it('never passes the admin token, the request key or an unlisted DRIFTGATE_* name, whatever the kind', () => {
+  it('never passes the admin token, the label token, the request key or an unlisted DRIFTGATE_* name, whatever the kind', () => {
     for (const inherit of [[], ['python'], ['pip'], ['mlflow'], ['driftgate'], ['airflow']] as ChildKind[][]) {
       const env = childEnv({ inherit, from: PARENT });
       for (const name of [...SECRETS, 'DRIFTGATE_FUTURE_SECRET', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN']) expect(env[name]).toBeUndefined();
     }
-    expect(SECRETS).toEqual(['DRIFTGATE_ADMIN_TOKEN', 'DRIFTGATE_REQUEST_KEY']);
+    expect(SECRETS).toEqual(['DRIFTGATE_ADMIN_TOKEN', 'DRIFTGATE_LABEL_TOKEN', 'DRIFTGATE_REQUEST_KEY']);
   });
 
   it('the escape hatch DRIFTGATE_CHILD_ENV adds names and prefixes, but never a DRIFTGATE_* secret', () => {

@@ -11,9 +11,11 @@ import { stubPredict } from './stubs.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const ADMIN = { ...JSON_TYPE, authorization: 'Bearer test-admin-token' };
+/** What a labelling client sends: the label token (router.labels: token, the default). */
+const LABELLER = { ...JSON_TYPE, authorization: 'Bearer test-label-token' };
 
 async function predict(router: TestRouter, userId: string, extra: Record<string, unknown> = {}) {
-  return router.app.inject({ method: 'POST', url: '/predict', payload: predictBody(userId, IRIS_ROW, extra), headers: JSON_TYPE });
+  return router.app.inject({ method: 'POST', url: '/predict', payload: predictBody(userId, IRIS_ROW, extra), headers: 'label' in extra ? LABELLER : JSON_TYPE });
 }
 
 function capture() {
@@ -63,7 +65,7 @@ describe('POST /predict and POST /feedback', () => {
       value: latencyMs / 1000,
     });
     const sendFeedback = async (requestId: string, label: string) =>
-      router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestId, label }), headers: JSON_TYPE });
+      router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestId, label }), headers: LABELLER });
     // The first label counts: the inline one. Feedback for it is a duplicate and writes nothing.
     const duplicate = await sendFeedback(requestIdNo(1), 'versicolor');
     expect([duplicate.statusCode, duplicate.json()]).toEqual([202, { request_id: requestIdNo(1), label: 'setosa', status: 'duplicate' }]);
@@ -82,12 +84,12 @@ describe('POST /predict and POST /feedback', () => {
     const router = await testRouter({ patch: { router: { feedback_max_age_s: 3600 } } });
     const old = testRequestIds(() => FIXED_NOW - 3600_001).issue();
     const otherReplica = testRequestIds(() => FIXED_NOW - 60_000).issue();
-    const expired = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: old, label: 'setosa' }), headers: JSON_TYPE });
+    const expired = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: old, label: 'setosa' }), headers: LABELLER });
     expect([expired.statusCode, expired.json()]).toEqual([
       404,
       { error: { code: 'NOT_FOUND', field: 'request_id', message: `expected the request_id of a prediction from the last 1 hour (router.feedback_max_age_s), got one from ${new Date(FIXED_NOW - 3600_001).toISOString()}` } },
     ]);
-    const accepted = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: otherReplica, label: 'setosa' }), headers: JSON_TYPE });
+    const accepted = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: otherReplica, label: 'setosa' }), headers: LABELLER });
     expect([accepted.statusCode, accepted.json().status]).toEqual([202, 'accepted']);
     expect(router.sink.feedback).toEqual([{ ts: FIXED_NOW, requestId: otherReplica, label: 'setosa' }]);
     await router.app.close();
@@ -98,7 +100,7 @@ describe('POST /predict and POST /feedback', () => {
       const router = await testRouter({ patch: { router: { ab_split_b: 0, log_failure: policy } } });
       router.sink.failing = 'ENOSPC';
       const response = await predict(router, 'alice');
-      const feedback = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestIdNo(1), label: 'setosa' }), headers: JSON_TYPE });
+      const feedback = await router.app.inject({ method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestIdNo(1), label: 'setosa' }), headers: LABELLER });
       const unavailable = { error: { code: 'LOG_UNAVAILABLE', message: 'the predictions log cannot be written (ENOSPC), so the request was not answered; retry (another instance)' } };
       expect([feedback.statusCode, feedback.json(), feedback.headers['retry-after']]).toEqual([503, unavailable, '1']);
       if (policy === 'refuse') {
@@ -132,13 +134,15 @@ describe('POST /predict and POST /feedback', () => {
     }
     const b = variants.filter((v) => v === 'B').length;
     expect(b).toBe(users.filter((u) => assignVariant(u, { splitB: 0.3, seed, stagingAvailable: true }) === 'B').length);
-    const ab = (await router.app.inject({ method: 'GET', url: '/ab' })).json();
+    // The admin token sees the seed (see test/router/labels.test.ts for GET /ab without it).
+    const ab = (await router.app.inject({ method: 'GET', url: '/ab', headers: { authorization: 'Bearer test-admin-token' } })).json();
     expect(ab).toEqual({
       ab_split_b: 0.3,
       prod: { version: '1', state: 'serving' },
       staging: { version: '2', state: 'serving' },
       counts: { A: 600 - 2 * b, B: 2 * b },
       assignment: { hash_version: 1, seed, staging_available: true },
+      labels: 'token',
     });
     await router.app.close();
   });
@@ -220,7 +224,7 @@ describe('the split follows the YAML', () => {
   it('a hand edit applies; an invalid edit is logged once and the last good config stays; restart-only keys are reported', async () => {
     const router = await testRouter({ patch: { router: { ab_split_b: 0.5 } } });
     const { lines, logger } = capture();
-    const live = new LiveConfig(router.config.current, { DRIFTGATE_ADMIN_TOKEN: 'test-admin-token' });
+    const live = new LiveConfig(router.config.current, { DRIFTGATE_ADMIN_TOKEN: 'test-admin-token', DRIFTGATE_LABEL_TOKEN: 'test-label-token' });
     live.start(logger);
     live.stop();
     await live.check();

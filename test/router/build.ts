@@ -65,7 +65,7 @@ export async function testRouter(
   const patch = options.patch ?? {};
   // The stub registry's address, as messages name it.
   const configFile = writeConfig(dir, { ...patch, mlflow: { tracking_uri: 'http://registry.test', ...(patch.mlflow as object | undefined) } });
-  const env = options.env ?? { DRIFTGATE_ADMIN_TOKEN: 'test-admin-token' };
+  const env = options.env ?? { DRIFTGATE_ADMIN_TOKEN: 'test-admin-token', DRIFTGATE_LABEL_TOKEN: 'test-label-token' };
   const initial: Config = loadConfig(configFile, env);
   const pool = new StubPool();
   const registry = new StubRegistry();

@@ -32,7 +32,7 @@ class MemoryRecord {
 }
 
 describe('a row the model cannot predict', () => {
-  it('is answered 422 PREDICTION_FAILED while its batch-mates are answered, and nothing is logged for it', async () => {
+  it('is answered 422 PREDICTION_FAILED while its batch-mates are answered; it is logged as a failure, not a prediction', async () => {
     const router = await testRouter({ patch: { router: { ab_split_b: 0, batch_max_wait_ms: 20 } } });
     const poison = { ...IRIS_ROW, petal_length: -1 };
     const responses = await Promise.all([predict(router, 'u1'), predict(router, 'u2', poison), predict(router, 'u3')]);
@@ -46,12 +46,13 @@ describe('a row the model cannot predict', () => {
       },
     });
     expect(router.sink.predictions.map((p) => p.userId)).toEqual(['u1', 'u3']);
+    expect(router.sink.failures.map((f) => [f.userId, f.errorCode])).toEqual([['u2', 'PREDICTION_FAILED']]);
     expect(await metric(router, 'driftgate_router_prediction_errors_total{')).toBe('driftgate_router_prediction_errors_total{variant="A",code="PREDICTION_FAILED"} 1');
   });
 });
 
 describe('router.request_timeout_ms', () => {
-  it('answers 503 DEADLINE_EXCEEDED when the model does not answer in time, and logs nothing', async () => {
+  it('answers 503 DEADLINE_EXCEEDED when the model does not answer in time, and logs a failure, not the late prediction', async () => {
     const router = await testRouter({ patch: { router: { ab_split_b: 0, request_timeout_ms: 150 } } });
     let release = (): void => undefined;
     router.pool.predictGate = new Promise<void>((resolve) => (release = resolve));
@@ -68,6 +69,7 @@ describe('router.request_timeout_ms', () => {
     release();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(router.sink.predictions).toEqual([]);
+    expect(router.sink.failures.map((f) => f.errorCode)).toEqual(['DEADLINE_EXCEEDED']);
   });
 });
 

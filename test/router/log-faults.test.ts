@@ -92,7 +92,8 @@ describe('a full disk under the router (a real 512 KiB tmpfs)', () => {
     expect(metrics).toContain(`driftgate_router_log_rows_failed_total{event="prediction"} ${counts['503:LOG_UNAVAILABLE']}\n`);
     expect(metrics).toContain('driftgate_router_log_writable 0\n');
     // On disk: exactly the answered rows, whole, once each; drift reads the log.
-    const logged = readRows(logPath).map((r) => r.request_id!);
+    // Besides the answered predictions, only the split row of the start.
+    const logged = readRows(logPath).filter((r) => r.event !== 'split').map((r) => r.request_id!);
     expect(logged.sort()).toEqual(answeredIds(samples).sort());
     expect(readFileSync(logPath, 'utf8').endsWith('\n')).toBe(true);
 
@@ -103,7 +104,7 @@ describe('a full disk under the router (a real 512 KiB tmpfs)', () => {
     expect(await (await fetch(`${router.url}/metrics`)).text()).toContain('driftgate_router_log_writable 1\n');
     const summary = await stop(router);
     expect(summary.exitCode).toBe(0);
-    expect(readRows(logPath).map((r) => r.request_id!).sort()).toEqual([...answeredIds(samples), ...answeredIds(after)].sort());
+    expect(readRows(logPath).filter((r) => r.event !== 'split').map((r) => r.request_id!).sort()).toEqual([...answeredIds(samples), ...answeredIds(after)].sort());
     const drift = await runCli(['drift', '--config', path.join(mlflow.dir, 'full-disk.yaml'), '--current', 'log', '--json']);
     expect(drift.exitCode).toBe(0);
     expect((lastJson(drift.stdout) as { current: { quality: { malformed_rows: number } } }).current.quality.malformed_rows).toBe(0);
@@ -126,12 +127,14 @@ describe('rotation under load', () => {
   async function expectEveryRowOnce(dir: string, configFile: string, samples: readonly Sample[]): Promise<string[]> {
     const { files, rows } = rowsOfSet(dir, 'predictions.csv');
     for (const file of files) expect(readFileSync(file, 'utf8').startsWith('ts,event,request_id,')).toBe(true);
-    const ids = rows.map((r) => r.request_id!);
+    // The split row written at the start is the only other row.
+    expect(rows.filter((r) => r.event === 'split').map((r) => r.ab_split_b)).toEqual(['0.5']);
+    const ids = rows.filter((r) => r.event === 'prediction').map((r) => r.request_id!);
     expect(ids.length).toBe(samples.length);
     expect(new Set(ids)).toEqual(new Set(answeredIds(samples)));
     const evaluation = await runCli(['ab', 'evaluate', '--config', configFile, '--json']);
     expect(evaluation.exitCode).toBe(0);
-    expect(lastJson(evaluation.stdout)).toMatchObject({ log: { rows: samples.length, malformed_rows: 0 } });
+    expect(lastJson(evaluation.stdout)).toMatchObject({ log: { rows: rows.length, malformed_rows: 0 } });
     return files;
   }
 
@@ -205,9 +208,12 @@ describe('the bin wrapper on a Node older than 24', () => {
     expect(result.exitCode).toBe(0);
     const summary = lastJson(String(result.stdout)) as { stopped: boolean; log_rows_written: number };
     expect(summary.stopped).toBe(true);
-    const logged = new Set(readRows(logPath).map((r) => r.request_id));
+    const rows = readRows(logPath);
+    const logged = new Set(rows.filter((r) => r.event === 'prediction').map((r) => r.request_id));
     expect(answeredIds(samples).filter((id) => !logged.has(id))).toEqual([]);
-    expect(summary.log_rows_written).toBe(logged.size);
+    // Every row this router wrote: the predictions and the split row of the start.
+    expect(summary.log_rows_written).toBe(rows.length);
+    expect(rows.length).toBe(logged.size + 1);
   }, 300_000);
 
   it.skipIf(major >= 24)('kill -9 of the wrapper takes the router down with it: the port is free for the next one', async () => {
@@ -238,20 +244,23 @@ describe('feedback at any replica', () => {
     const [port1, port2] = [await freePort(), await freePort()];
     const shared = config(mlflow.dir, { port: port1, log_path: path.join(dir, 'predictions-*.csv') }, 'replicas.yaml');
     // One config file, one log file per replica in a shared folder (the README's recipe).
-    const one = await launch(shared, port1, { DRIFTGATE_LOG_PATH: path.join(dir, 'predictions-1.csv'), DRIFTGATE_ROUTER_PORT: String(port1) });
-    const two = await launch(shared, port2, { DRIFTGATE_LOG_PATH: path.join(dir, 'predictions-2.csv'), DRIFTGATE_ROUTER_PORT: String(port2) });
+    // The replicas share the label token as they share the config (labels need it: router.labels: token).
+    const labelToken = 'replicas-label-token';
+    const labeller = { 'content-type': 'application/json', authorization: `Bearer ${labelToken}` };
+    const one = await launch(shared, port1, { DRIFTGATE_LOG_PATH: path.join(dir, 'predictions-1.csv'), DRIFTGATE_ROUTER_PORT: String(port1), DRIFTGATE_LABEL_TOKEN: labelToken });
+    const two = await launch(shared, port2, { DRIFTGATE_LOG_PATH: path.join(dir, 'predictions-2.csv'), DRIFTGATE_ROUTER_PORT: String(port2), DRIFTGATE_LABEL_TOKEN: labelToken });
     const answers = await Promise.all(USERS.slice(0, 200).map((u, k) => predictOnce(one.url, u, k)));
     expect(statusCounts(answers)).toEqual({ '200': 200 });
     for (const sample of answers) {
       const a = answer(sample);
-      const feedback = await getJson(`${two.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: a.request_id, label: a.prediction }) });
+      const feedback = await getJson(`${two.url}/feedback`, { method: 'POST', headers: labeller, body: JSON.stringify({ request_id: a.request_id, label: a.prediction }) });
       expect(feedback).toEqual({ status: 202, body: { request_id: a.request_id, label: a.prediction, status: 'accepted' } });
     }
     const forged = answer(answers[0]!).request_id.slice(0, -4) + 'AAAA';
-    const refused = await getJson<{ error: { code: string } }>(`${two.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: forged, label: 'setosa' }) });
+    const refused = await getJson<{ error: { code: string } }>(`${two.url}/feedback`, { method: 'POST', headers: labeller, body: JSON.stringify({ request_id: forged, label: 'setosa' }) });
     expect([refused.status, refused.body.error.code]).toEqual([404, 'NOT_FOUND']);
     await Promise.all([stop(one), stop(two)]);
-    expect(readRows(path.join(dir, 'predictions-2.csv')).map((r) => r.event)).toEqual(new Array(200).fill('feedback'));
+    expect(readRows(path.join(dir, 'predictions-2.csv')).map((r) => r.event)).toEqual(['split', ...new Array<string>(200).fill('feedback')]);
     const evaluation = await runCli(['ab', 'evaluate', '--config', shared, '--json']);
     expect(evaluation.exitCode).toBe(0);
     const result = lastJson(evaluation.stdout) as { variants: Record<'A' | 'B', { requests: number; labeled: number; correct: number }>; log: { orphan_feedback: number; files: string[] } };

@@ -48,7 +48,7 @@ describe('driftgate serve (CLI)', () => {
     const started = Date.now();
     const child = execa(NODE_BIN, [CLI_BIN, 'serve', '--config', config, '--json'], {
       cwd: PROJECT_ROOT,
-      env: { DRIFTGATE_CONFIG: undefined, MLFLOW_TRACKING_URI: undefined, DRIFTGATE_STATE_DIR: path.join(dir, 'state'), DRIFTGATE_PYTHON: python },
+      env: { DRIFTGATE_CONFIG: undefined, MLFLOW_TRACKING_URI: undefined, DRIFTGATE_LABEL_TOKEN: undefined, DRIFTGATE_STATE_DIR: path.join(dir, 'state'), DRIFTGATE_PYTHON: python },
       reject: false,
       stdin: 'ignore',
     });
@@ -68,5 +68,38 @@ describe('driftgate serve (CLI)', () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(String(result.stdout).trim().split('\n').pop()!)).toMatchObject({ stopped: true, predictions: 0, worker_restarts: 0 });
     expect(Date.now() - started).toBeLessThan(30_000);
+    // router.labels: token (the default) without DRIFTGATE_LABEL_TOKEN: one line says labels are refused.
+    expect(String(result.stderr).split('\n')).toContain('[serve] labels (POST /feedback, a label on POST /predict) are refused with 401 LABELS_DISABLED: DRIFTGATE_LABEL_TOKEN is not set');
+  });
+
+  it('router.labels: open prints a one-line warning at start, and GET /ab says labels: "open"', async () => {
+    const dir = tempDir();
+    // The stand-in base Python of the test above: the router listens while it "builds".
+    const python = path.join(dir, 'python3.11');
+    writeFileSync(python, '#!/bin/sh\ncase "$*" in *version_info*) echo 3.11.7 ;; *) exec sleep 60 ;; esac\n');
+    chmodSync(python, 0o755);
+    const port = await freePort();
+    const config = writeConfig(dir, { router: { port, labels: 'open', log_path: path.join(dir, 'predictions.csv') }, mlflow: { tracking_uri: 'http://127.0.0.1:9' } });
+    const child = execa(NODE_BIN, [CLI_BIN, 'serve', '--config', config], {
+      cwd: PROJECT_ROOT,
+      env: { DRIFTGATE_CONFIG: undefined, MLFLOW_TRACKING_URI: undefined, DRIFTGATE_LABEL_TOKEN: undefined, DRIFTGATE_STATE_DIR: path.join(dir, 'state'), DRIFTGATE_PYTHON: python },
+      reject: false,
+      stdin: 'ignore',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const started = Date.now();
+    let ab: { labels?: string } | null = null;
+    while (ab === null && Date.now() - started < 30_000) {
+      ab = await fetch(`${url}/ab`).then((r) => (r.ok ? (r.json() as Promise<{ labels: string }>) : null), () => null);
+      if (ab === null) await sleep(100);
+    }
+    expect(ab?.labels).toBe('open');
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const warnings = String(result.stderr).split('\n').filter((line) => line.includes('router.labels is open'));
+    expect(warnings).toEqual([
+      '[serve] WARNING: router.labels is open: anyone who reaches the router can send labels (POST /feedback, a label on POST /predict) and so sway the A/B test; set router.labels: token and DRIFTGATE_LABEL_TOKEN',
+    ]);
   });
 });

@@ -32,6 +32,7 @@ import {
 } from '../helpers/serve-process.js';
 
 const TOKEN = 'serve-test-token';
+const LABEL_TOKEN = 'serve-test-label-token';
 const SEED = 'driftgate';
 const FLUSH_MS = 100;
 const USERS = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
@@ -45,6 +46,8 @@ let router: RouterProcess;
 const routers: RouterProcess[] = [];
 
 const admin = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+/** Labels need the label token (router.labels: token, the default). */
+const labeller = { 'content-type': 'application/json', authorization: `Bearer ${LABEL_TOKEN}` };
 
 type LogRow = Record<string, string>;
 function readLog(): LogRow[] {
@@ -57,7 +60,7 @@ function expectedVariant(user: string, split: number): 'A' | 'B' {
 }
 
 function launch(): RouterProcess {
-  const started = startRouter(configFile, port, { DRIFTGATE_ADMIN_TOKEN: TOKEN });
+  const started = startRouter(configFile, port, { DRIFTGATE_ADMIN_TOKEN: TOKEN, DRIFTGATE_LABEL_TOKEN: LABEL_TOKEN });
   routers.push(started);
   return started;
 }
@@ -227,7 +230,7 @@ describe('driftgate serve with real workers and MLflow models', () => {
 
   it('takes feedback for a prediction and logs it as a feedback row', async () => {
     const made = answer(await predictOnce(router.url, 'feedback-user', 7));
-    const accepted = await getJson(`${router.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: made.request_id, label: 'virginica' }) });
+    const accepted = await getJson(`${router.url}/feedback`, { method: 'POST', headers: labeller, body: JSON.stringify({ request_id: made.request_id, label: 'virginica' }) });
     expect(accepted).toEqual({ status: 202, body: { request_id: made.request_id, label: 'virginica', status: 'accepted' } });
     await sleep(FLUSH_MS * 3);
     const rows = readLog().filter((r) => r.request_id === made.request_id);
@@ -292,7 +295,7 @@ describe('driftgate serve with real workers and MLflow models', () => {
     const lastPrediction = readLog().filter((r) => r.event === 'prediction').pop()!;
     router = launch();
     await waitForReady(router.url, { timeoutMs: 240_000, accept: (body) => body.workers.every((w) => w.models.length === 2) });
-    const feedback = await getJson(`${router.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: lastPrediction.request_id, label: 'setosa' }) });
+    const feedback = await getJson(`${router.url}/feedback`, { method: 'POST', headers: labeller, body: JSON.stringify({ request_id: lastPrediction.request_id, label: 'setosa' }) });
     expect(feedback.status).toBe(202);
 
     await mlflow.stop();

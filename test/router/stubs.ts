@@ -1,6 +1,6 @@
 /** In-process stand-ins for the worker pool, the registry and the log, for app.inject() tests. */
 import type { ModelVersion } from '../../src/registry/index.js';
-import type { FeedbackRecord, PredictionRecord } from '../../src/prediction-log/index.js';
+import type { FailureRecord, FeedbackRecord, PredictionRecord, SplitRecord } from '../../src/prediction-log/index.js';
 import { LogWriteError } from '../../src/prediction-log/index.js';
 import type { LogSink } from '../../src/router/context.js';
 import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type RowResult, type WorkerInfo } from '../../src/router/inference/index.js';
@@ -97,6 +97,8 @@ export class StubRegistry implements AliasRegistry {
 export class ArraySink implements LogSink {
   readonly predictions: PredictionRecord[] = [];
   readonly feedback: FeedbackRecord[] = [];
+  readonly failures: FailureRecord[] = [];
+  readonly splits: SplitRecord[] = [];
   failing: string | null = null;
 
   async appendPrediction(record: PredictionRecord): Promise<void> {
@@ -107,5 +109,15 @@ export class ArraySink implements LogSink {
   async appendFeedback(record: FeedbackRecord): Promise<void> {
     if (this.failing) throw new LogWriteError(this.failing, `writing to the log failed: ${this.failing}`);
     this.feedback.push(record);
+  }
+
+  async appendFailure(record: FailureRecord): Promise<void> {
+    if (this.failing) throw new LogWriteError(this.failing, `writing to the log failed: ${this.failing}`);
+    this.failures.push(record);
+  }
+
+  async appendSplit(record: SplitRecord): Promise<void> {
+    if (this.failing) throw new LogWriteError(this.failing, `writing to the log failed: ${this.failing}`);
+    this.splits.push(record);
   }
 }

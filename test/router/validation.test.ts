@@ -16,6 +16,8 @@ afterAll(async () => {
 
 const FEATURES = 'sepal_length, sepal_width, petal_length, petal_width';
 const JSON_TYPE = { 'content-type': 'application/json' };
+/** Labels need the label token (router.labels: token, the default). */
+const LABELLER = { ...JSON_TYPE, authorization: 'Bearer test-label-token' };
 
 interface Case {
   name: string;
@@ -194,7 +196,7 @@ describe('POST /predict rejects bad input', () => {
   });
 
   it('accepts application/json with a charset, and a valid body answers 200', async () => {
-    const response = await router.app.inject({ method: 'POST', url: '/predict', payload: predictBody('u1', IRIS_ROW, { label: 'setosa' }), headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const response = await router.app.inject({ method: 'POST', url: '/predict', payload: predictBody('u1', IRIS_ROW, { label: 'setosa' }), headers: { 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer test-label-token' } });
     expect(response.statusCode).toBe(200);
   });
 
@@ -212,6 +214,7 @@ describe('other routes reject bad input', () => {
       method: 'POST',
       url: '/feedback',
       payload: JSON.stringify({ request_id: 'nope', label: 'setosa' }),
+      headers: LABELLER,
       status: 404,
       code: 'NOT_FOUND',
       field: 'request_id',
@@ -222,17 +225,19 @@ describe('other routes reject bad input', () => {
       method: 'POST',
       url: '/feedback',
       payload: JSON.stringify({ request_id: `${requestIdNo(1).slice(0, -22)}${'A'.repeat(22)}`, label: 'setosa' }),
+      headers: LABELLER,
       status: 404,
       code: 'NOT_FOUND',
       field: 'request_id',
       message: `expected the request_id of a prediction answered by a router of this deployment, got ${JSON.stringify(`${requestIdNo(1).slice(0, -22)}${'A'.repeat(22)}`)}`,
     },
-    { name: 'feedback without a label', method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestIdNo(1) }), status: 400, code: 'VALIDATION_FAILED', field: 'label', message: 'expected label, got nothing' },
+    { name: 'feedback without a label', method: 'POST', url: '/feedback', payload: JSON.stringify({ request_id: requestIdNo(1) }), headers: LABELLER, status: 400, code: 'VALIDATION_FAILED', field: 'label', message: 'expected label, got nothing' },
     {
       name: 'feedback with an unknown label',
       method: 'POST',
       url: '/feedback',
       payload: JSON.stringify({ request_id: requestIdNo(1), label: 'rose' }),
+      headers: LABELLER,
       status: 400,
       code: 'VALIDATION_FAILED',
       field: 'label',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +30,7 @@ function writeDemoConfig(config: Config): string {
   const tree = structuredClone({ ...config }) as Record<string, unknown>;
   delete tree.source;
   delete tree.adminToken;
+  delete tree.labelToken;
   delete tree.requestKey;
   doc.contents = doc.createNode(tree) as typeof doc.contents;
   const set = (keys: string[], value: unknown): void => void doc.setIn(keys, value);
@@ -38,6 +40,8 @@ function writeDemoConfig(config: Config): string {
   set(['router', 'log_path'], path.join(DEMO_DIR, 'predictions.csv'));
   set(['router', 'ab_split_b'], 0);
   set(['router', 'registry_poll_s'], 1);
+  // The retrained candidate is a heavier model (PyCaret's pick) than the demo's LR prod: up to 3× its latency is accepted here.
+  set(['ab', 'guardrails', 'latency_margin'], 3);
   // Live drift looks at the traffic of the last phase only.
   set(['drift', 'log_window'], 300);
   set(['airflow', 'dag_id'], 'driftgate_demo_monitor');
@@ -115,7 +119,10 @@ const command: Command = {
       const dagsFolder = path.join(DEMO_DIR, 'dags');
       generateDags(demo, dagsFolder, log);
       const routerLog = path.join(DEMO_DIR, 'router.log');
+      // A label token for this run only: the router takes labels with it, and the demo's traffic sends it.
+      const labelToken = randomBytes(24).toString('base64url');
       router = execa(NODE_BIN, [CLI_BIN, 'serve', '--config', demoFile], {
+        env: { DRIFTGATE_LABEL_TOKEN: labelToken },
         stdin: 'ignore',
         stdout: { file: routerLog, append: true },
         stderr: { file: routerLog, append: true },
@@ -129,9 +136,13 @@ const command: Command = {
       log(`[demo] router ready at ${url} (log ${routerLog})`);
       const reference = (await readCsv(demo.dataset.reference)).rows;
       const traffic = async (what: string, rows: Record<string, string>[], requests: number, seed: number): Promise<TrafficResult> => {
-        const result = await sendTraffic(demo, { baseUrl: url, requests, users: 400, concurrency: 16, rows, labels: 'feedback', seed, signal });
+        const result = await sendTraffic(demo, { baseUrl: url, requests, users: 400, concurrency: 16, rows, labels: 'feedback', labelToken, seed, signal });
         log(`[demo] ${what}: ${result.ok}/${result.sent} answered, variants ${JSON.stringify(result.variants)}, accuracy ${JSON.stringify(result.accuracy)}`);
         if (result.failed > 0) throw new DriftgateError('UNAVAILABLE', `${result.failed} of ${result.sent} requests failed: ${JSON.stringify(result.statuses)}`);
+        // A refused label would leave the A/B test without evidence: stop here, naming the answers.
+        if (Object.keys(result.statuses).some((status) => status.startsWith('feedback '))) {
+          throw new DriftgateError('UNAVAILABLE', `the router refused feedback: ${JSON.stringify(result.statuses)}`);
+        }
         return result;
       };
       const airflow = { home: path.join(DEFAULT_AIRFLOW_HOME, 'demo'), dagsFolder };
@@ -204,6 +215,8 @@ const command: Command = {
         `  reports:         ${drift.report_dir}, ${evaluation?.report_dir ?? 'n/a'}`,
         `  MLflow UI:       ${demo.mlflow.tracking_uri}${mlflowStartedHere && !values['keep-running'] ? ' (stopped now; `npx driftgate mlflow start` to browse)' : ''}`,
         `  Airflow UI:      npm run airflow, then http://127.0.0.1:8080`,
+        // The router outlives the demo only with --keep-running; its labels need this run's token.
+        ...(values['keep-running'] ? [`  router:          ${url}, still running; send labels with Authorization: Bearer ${labelToken} (this run's DRIFTGATE_LABEL_TOKEN)`] : []),
       ].join('\n');
       if (evaluation?.decision !== 'promote') throw new DriftgateError('CHILD_FAILED', `the A/B DAG did not promote:\n${human}`);
       return { result: summary, human };

@@ -54,9 +54,9 @@ function logEventLine(event: LogWriterEvent, file: string): string | null {
     case 'opened':
       return event.repairedBytes > 0 ? `cut a torn last row (${event.repairedBytes} bytes) off ${file}, left by a crash` : null;
     case 'rotated':
-      return event.reason === 'headerless'
-        ? `${file} held rows without a header (cut by an older copytruncate); moved it to ${event.to} and started a new file`
-        : `rotated the predictions log (${event.reason}): the rows so far are in ${event.to}`;
+      if (event.reason === 'headerless') return `${file} held rows without a header (cut by an older copytruncate); moved it to ${event.to} and started a new file`;
+      if (event.reason === 'upgrade') return `${file} is in the log layout before error_code and ab_split_b; moved it to ${event.to} (still read with the log) and started a new file with the new header`;
+      return `rotated the predictions log (${event.reason}): the rows so far are in ${event.to}`;
     case 'rotate_failed':
       return `could not rotate ${file} (${event.reason}); still writing to it`;
     case 'reopened':
@@ -70,6 +70,15 @@ function logEventLine(event: LogWriterEvent, file: string): string | null {
     case 'recovered':
       return `the predictions log ${file} takes rows again after ${Math.round(event.afterMs / 100) / 10} s`;
   }
+}
+
+/** The startup line when labels are not guarded by a token: open to anyone, or refused for want of one. */
+function labelLine(config: Config): string | null {
+  if (config.router.labels === 'open') {
+    return '[serve] WARNING: router.labels is open: anyone who reaches the router can send labels (POST /feedback, a label on POST /predict) and so sway the A/B test; set router.labels: token and DRIFTGATE_LABEL_TOKEN';
+  }
+  if (config.labelToken === null) return '[serve] labels (POST /feedback, a label on POST /predict) are refused with 401 LABELS_DISABLED: DRIFTGATE_LABEL_TOKEN is not set';
+  return null;
 }
 
 function waitForAbort(signal: AbortSignal): Promise<void> {
@@ -87,7 +96,9 @@ const command: Command = {
     'router.log_ack), synced by router.log_fsync, rotated by router.log_rotate; SIGHUP reopens it (after an',
     'outside mv). SIGTERM or Ctrl-C: stop accepting, finish in-flight requests, flush, exit 0.',
     'Listens on router.host:router.port (DRIFTGATE_ROUTER_HOST, DRIFTGATE_ROUTER_PORT); admin routes need',
-    'DRIFTGATE_ADMIN_TOKEN. Logs are JSON lines on stderr (DRIFTGATE_LOG_LEVEL, default info).',
+    'DRIFTGATE_ADMIN_TOKEN. Labels (POST /feedback, a label on POST /predict) need DRIFTGATE_LABEL_TOKEN as a',
+    'bearer token (router.labels: token, the default; open takes them from anyone). Logs are JSON lines on',
+    'stderr (DRIFTGATE_LOG_LEVEL, default info).',
   ].join('\n'),
   async run({ config, env, log, signal }) {
     checkLogColumns(config);
@@ -170,6 +181,8 @@ const command: Command = {
       `[serve] listening on ${address}; predictions log ${logPath} (${ack === 'written' ? 'answers wait for their row' : `rows written every ${config.router.flush_interval_ms} ms`}, fsync ${fsync}; SIGHUP reopens it); request ids signed with ${key.source}; ${config.router.workers} inference workers starting`,
     );
     if (config.adminToken === null) log('[serve] admin routes (PUT /ab, POST /admin/reload) are disabled: DRIFTGATE_ADMIN_TOKEN is not set');
+    const labelWarning = labelLine(config);
+    if (labelWarning !== null) log(labelWarning);
 
     // The environment is checked (and built, when the pins changed) while the router listens: /health
     // answers at once, so a liveness probe does not kill a router whose build takes minutes, over and over.
@@ -202,8 +215,8 @@ const command: Command = {
       predictions: metricsTotal(await metrics.predictions.get()),
       feedback: metricsTotal(await metrics.feedback.get()),
       log_path: logPath,
-      log_rows_written: stats.rowsWritten.prediction + stats.rowsWritten.feedback,
-      log_rows_failed: stats.rowsFailed.prediction + stats.rowsFailed.feedback,
+      log_rows_written: Object.values(stats.rowsWritten).reduce((sum, n) => sum + n, 0),
+      log_rows_failed: Object.values(stats.rowsFailed).reduce((sum, n) => sum + n, 0),
       worker_restarts: pool.restarts,
     };
     return { result, human: `router stopped after ${result.uptime_s} s: ${result.predictions} predictions, ${result.feedback} feedback rows, all flushed to ${result.log_path}` };

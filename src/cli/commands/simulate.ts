@@ -8,7 +8,9 @@ const command: Command = {
   summary: 'Send traffic to the router: N requests from M users, plain or drifted, labels inline or as feedback',
   details:
     'Rows are drawn (seeded) from --data (default dataset.reference). --drifted applies --shift F:S:O shifts\n' +
-    '(default: the Iris drift) to freshly resampled rows. The router URL defaults to router.host:port.',
+    '(default: the Iris drift) to freshly resampled rows. The router URL defaults to router.host:port.\n' +
+    'Labels are sent with Authorization: Bearer $DRIFTGATE_LABEL_TOKEN (a router with router.labels: token\n' +
+    'refuses them without it).',
   options: {
     requests: { type: 'string', valueName: 'N', description: 'requests to send (default 500)' },
     users: { type: 'string', valueName: 'M', description: 'distinct user ids (default 200)' },
@@ -35,6 +37,9 @@ const command: Command = {
       : source.rows;
     const baseUrl = stringOption(values, 'url') ?? `http://${config.router.host.includes(':') ? `[${config.router.host}]` : config.router.host}:${config.router.port}`;
     log(`[simulate] ${requests} ${values.drifted ? 'drifted' : 'plain'} requests to ${baseUrl} (labels: ${labels})`);
+    if (labels !== 'none' && config.labelToken === null) {
+      log('[simulate] DRIFTGATE_LABEL_TOKEN is not set: the labels go without a token, which a router with router.labels: token refuses (401)');
+    }
     const result = await sendTraffic(config, {
       baseUrl,
       requests,
@@ -42,6 +47,7 @@ const command: Command = {
       concurrency: positiveIntOption(values, 'concurrency', 16),
       rows,
       labels,
+      labelToken: config.labelToken,
       seed,
       signal,
       onProgress: (done) => log(`[simulate] ${done}/${requests}`),

@@ -2,13 +2,15 @@
  * POST /feedback: the true label of a prediction any replica of this deployment answered (its
  * request id is signed), appended to this replica's log. A request that already has a label here
  * answers "duplicate" and writes nothing; an id no router issued, or one older than
- * router.feedback_max_age_s, is 404.
+ * router.feedback_max_age_s, is 404. With router.labels: token the label token is checked before the
+ * body is read (401 LABEL_UNAUTHORIZED, or LABELS_DISABLED without one).
  */
 import type { FastifyInstance } from 'fastify';
 import { LogWriteError } from '../../prediction-log/index.js';
 import type { RouterContext } from '../context.js';
 import { logUnavailable, RouterError } from '../errors.js';
 import { feedbackBodySchema, type FeedbackBody } from '../schemas.js';
+import { requireLabelToken } from './label-auth.js';
 
 function age(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400} day${seconds === 86_400 ? '' : 's'}`;
@@ -17,7 +19,7 @@ function age(seconds: number): string {
 }
 
 export async function feedbackRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
-  app.post('/feedback', { schema: { body: feedbackBodySchema(context.config.current) } }, async (request, reply) => {
+  app.post('/feedback', { preParsing: requireLabelToken(context), schema: { body: feedbackBodySchema(context.config.current) } }, async (request, reply) => {
     const body = request.body as FeedbackBody;
     const maxAgeS = context.config.current.router.feedback_max_age_s;
     const verdict = context.requestIds.verify(body.request_id, maxAgeS * 1000);

@@ -4,12 +4,13 @@
  * is never missing from the log; a row that cannot be written is refused (503 LOG_UNAVAILABLE) or,
  * with router.log_failure: serve, answered unlogged and counted.
  */
-import type { FastifyInstance } from 'fastify';
-import { LogWriteError } from '../../prediction-log/index.js';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { LogWriteError, type FailureRecord } from '../../prediction-log/index.js';
 import { assignVariant, type Variant } from '../assign.js';
 import type { RouterContext } from '../context.js';
 import { logUnavailable, RouterError } from '../errors.js';
 import { predictBodySchema, predictResponseSchema, type PredictBody } from '../schemas.js';
+import { labelCheck } from './label-auth.js';
 
 /**
  * The prediction, or 503 DEADLINE_EXCEEDED once `ms` have passed (queue, batch and worker together).
@@ -33,12 +34,30 @@ async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promis
   }
 }
 
+/**
+ * A request that failed after its variant was assigned leaves a failure row, so the A/B analysis
+ * sees each arm's failures. The answer stays the original error: a row that cannot be written is
+ * counted (an unexpected error also logged), never answered instead.
+ */
+async function logFailure(context: RouterContext, log: FastifyBaseLogger, record: FailureRecord): Promise<void> {
+  try {
+    await context.log.appendFailure(record);
+    context.metrics.logRows.inc({ event: 'failure' });
+  } catch (error) {
+    context.metrics.logRowsFailed.inc({ event: 'failure' });
+    if (!(error instanceof LogWriteError)) log.error({ err: error }, 'the failure row could not be written');
+  }
+}
+
 export async function predictRoutes(app: FastifyInstance, context: RouterContext): Promise<void> {
   const config = context.config.current;
   const featureNames = config.dataset.features.map((f) => f.name);
+  const checkLabel = labelCheck(context);
 
   app.post('/predict', { schema: { body: predictBodySchema(config), response: { 200: predictResponseSchema } } }, async (request, reply) => {
     const body = request.body as PredictBody;
+    // Only a request that carries a label needs the label token; it is refused before any prediction or row.
+    if (body.label !== undefined) checkLabel(request);
     const live = context.config.current.router;
     const assigned = assignVariant(body.user_id, {
       splitB: live.ab_split_b,
@@ -50,7 +69,20 @@ export async function predictRoutes(app: FastifyInstance, context: RouterContext
     try {
       served = await withDeadline(live.request_timeout_ms, (signal) => context.models.predict(assigned === 'A' ? 'prod' : 'staging', row, signal));
     } catch (error) {
-      context.metrics.predictionErrors.inc({ variant: assigned, code: error instanceof RouterError ? error.routerCode : 'INTERNAL_ERROR' });
+      const code = error instanceof RouterError ? error.routerCode : 'INTERNAL_ERROR';
+      context.metrics.predictionErrors.inc({ variant: assigned, code });
+      const alias = assigned === 'A' ? 'prod' : 'staging';
+      await logFailure(context, request.log, {
+        ts: context.clock.now(),
+        requestId: request.id,
+        userId: body.user_id,
+        variant: assigned,
+        alias: alias === 'prod' ? config.mlflow.prod_alias : config.mlflow.staging_alias,
+        version: context.models.status()[alias].version,
+        features: row,
+        errorCode: code,
+        latencyMs: reply.elapsedTime,
+      });
       throw error;
     }
     // The variant is the one whose model answered (B falls back to A only if staging retired).
