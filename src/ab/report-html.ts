@@ -91,8 +91,7 @@ function accuracyChart(e: AbEvaluation): string {
   const lows = known.map((a) => a.v.ci!.lower);
   const highs = known.map((a) => a.v.ci!.upper);
   // Zoom to the intervals (in steps of 0.05) so a few points of difference stay visible.
-  const lo = Math.max(0, Math.floor((Math.min(...lows) - 0.02) * 20) / 20);
-  const hi = Math.min(1, Math.ceil((Math.max(...highs) + 0.02) * 20) / 20);
+  const [lo, hi] = zoomedAxis([...lows, ...highs], 0);
   const width = 640;
   const left = 150;
   const right = 30;
@@ -134,8 +133,7 @@ function differenceChart(e: AbEvaluation): string {
   const theta0 = e.test.theta0;
   if (!interval) return '<p class="note">No always-valid interval of B − A yet: it starts at the first counted look.</p>';
   const finiteValues = [interval.lower, interval.upper, theta0, e.difference ?? theta0].filter((v) => Number.isFinite(v));
-  const lo = Math.max(-1, Math.floor((Math.min(...finiteValues) - 0.02) * 20) / 20);
-  const hi = Math.min(1, Math.ceil((Math.max(...finiteValues) + 0.02) * 20) / 20);
+  const [lo, hi] = zoomedAxis(finiteValues, -1);
   const width = 640;
   const left = 150;
   const right = 30;
@@ -184,6 +182,11 @@ function differenceChart(e: AbEvaluation): string {
     `<p>Always-valid ${confidence} interval of accuracy B − A: <b>${intervalText(interval)}</b> against θ0 = ${theta0} (each bound one-sided at ${oneSided}).</p>`,
     `<p>The decision and the interval agree: B is promoted only when the lower bound of B − A is above θ0 (promote ⇔ lower bound &gt; θ0, with the guardrails holding), and rejected as worse when the upper bound is below θ0. ${here}</p>`,
   ].join('\n');
+}
+
+/** An axis around `values` with 0.02 to spare, in steps of 0.05, within [floor, 1]. */
+function zoomedAxis(values: readonly number[], floor: number): [number, number] {
+  return [Math.max(floor, Math.floor((Math.min(...values) - 0.02) * 20) / 20), Math.min(1, Math.ceil((Math.max(...values) + 0.02) * 20) / 20)];
 }
 
 function pathChart(e: AbEvaluation): string {

@@ -172,13 +172,16 @@ class TimeHeap {
   }
 
   private grow(): void {
-    const times = new Float64Array(this.times.length * 2);
-    times.set(this.times);
-    const slots = new Int32Array(this.slots.length * 2);
-    slots.set(this.slots);
-    this.times = times;
-    this.slots = slots;
+    this.times = doubled(this.times);
+    this.slots = doubled(this.slots);
   }
+}
+
+/** A copy of `array` in one twice as long (the rest zero). */
+function doubled<T extends Float64Array | Int32Array | Uint8Array>(array: T): T {
+  const out = new (array.constructor as new (length: number) => T)(array.length * 2);
+  out.set(array);
+  return out;
 }
 
 /** Per-user state of the active users, in typed arrays indexed by slot; freed slots are reused. */
@@ -202,22 +205,11 @@ class UserSlots {
   }
 
   private grow(): void {
-    const n = this.ids.length * 2;
-    const ids = new Float64Array(n);
-    ids.set(this.ids);
-    const isB = new Uint8Array(n);
-    isB.set(this.isB);
-    const accuracy = new Float64Array(n);
-    accuracy.set(this.accuracy);
-    const remaining = new Int32Array(n);
-    remaining.set(this.remaining);
-    const free = new Int32Array(n);
-    free.set(this.free);
-    this.ids = ids;
-    this.isB = isB;
-    this.accuracy = accuracy;
-    this.remaining = remaining;
-    this.free = free;
+    this.ids = doubled(this.ids);
+    this.isB = doubled(this.isB);
+    this.accuracy = doubled(this.accuracy);
+    this.remaining = doubled(this.remaining);
+    this.free = doubled(this.free);
   }
 }
 
