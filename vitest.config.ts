@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The tests that need the pinned Python environments (PyCaret, MLflow, Airflow). Everything else is
- * a unit test: no Python, files in parallel, and it runs first, while nothing waits for pip.
+ * The tests that need the pinned Python environments (PyCaret, MLflow, Airflow), or Debian's chromium
+ * (status-chromium installs it when missing). Everything else is a unit test: no Python, files in
+ * parallel, and it runs first, while nothing waits for pip.
  */
 const INTEGRATION = [
   'test/ab/e2e.test.ts',
@@ -19,6 +20,8 @@ const INTEGRATION = [
   'test/router/serve-cli.test.ts',
   'test/router/serve-faults.test.ts',
   'test/router/serve.test.ts',
+  'test/router/shadow-serve.test.ts',
+  'test/router/status-chromium.test.ts',
   'test/train/train.test.ts',
 ];
 

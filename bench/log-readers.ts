@@ -88,7 +88,7 @@ async function child(kind: string, configFile: string): Promise<void> {
     return;
   }
   const now = new Date();
-  const evaluation = await evaluateLog({ config, prod: '1', staging: '2', split: 0.5, logPattern: config.router.log_path, explicitLog: false, now, id: 'bench', reportDir: os.tmpdir(), log: () => undefined });
+  const evaluation = await evaluateLog({ config, prod: '1', staging: '2', split: 0.5, shadowShare: 0, watch: null, logPattern: config.router.log_path, explicitLog: false, now, id: 'bench', reportDir: os.tmpdir(), log: () => undefined });
   process.stdout.write(`${JSON.stringify({ decision: evaluation.decision, rows: evaluation.log.rows, A: evaluation.variants.A.labeled, B: evaluation.variants.B.labeled })}\n`);
 }
 

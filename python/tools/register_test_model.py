@@ -10,10 +10,11 @@ Usage:
       --model lr:prod --model tree:staging --model lr-strong
 
 Each --model is KIND[:ALIAS]; KIND is lr (StandardScaler + LogisticRegression), lr-strong (the same
-with C=100, a visibly different version), tree (a depth-2 DecisionTree), or one of two models with a
+with C=100, a visibly different version), tree (a depth-2 DecisionTree), one of two models with a
 poison input for fault tests: log (log of every feature first, so a row with a value <= 0 gets NaN
-probabilities) and log-check (the same, but it raises ValueError for such a row). Versions are registered in
-the order given. The last stdout line is a JSON list: [{kind, version, alias, run_id, classes}].
+probabilities) and log-check (the same, but it raises ValueError for such a row), or slow (lr whose
+every predict call, one per batch, first sleeps SLOW_SECONDS: a slow shadow model). Versions are
+registered in the order given. The last stdout line is a JSON list: [{kind, version, alias, run_id, classes}].
 """
 
 import argparse
@@ -24,6 +25,18 @@ import sys
 
 # MLflow saves sklearn models with skops, which refuses types it does not know unless trusted.
 TRUSTED_TYPES = {"tree": ["sklearn.tree._tree.Tree"], "log-check": ["numpy.asarray_chkfinite"]}
+
+# How long the slow kind's predict sleeps, once per call (so once per batch).
+SLOW_SECONDS = 2.0
+
+
+def slow_step(x):
+    """The slow kind's first step. Defined in __main__, so cloudpickle stores it by value: the worker
+    loading the model needs no module of this script."""
+    import time
+
+    time.sleep(SLOW_SECONDS)
+    return x
 
 
 def build(kind: str):
@@ -44,7 +57,20 @@ def build(kind: str):
         return Pipeline([*steps, ("scale", StandardScaler()), ("model", LogisticRegression(max_iter=500))])
     if kind == "tree":
         return Pipeline([("scale", StandardScaler()), ("model", DecisionTreeClassifier(max_depth=2, random_state=0))])
-    raise SystemExit(f"register_test_model: unknown model kind {kind!r}; expected lr, lr-strong, tree, log or log-check")
+    if kind == "slow":
+        # Fitted without the sleep; the sleeping step goes in front afterwards (see fitted()).
+        return Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(max_iter=500))])
+    raise SystemExit(f"register_test_model: unknown model kind {kind!r}; expected lr, lr-strong, tree, log, log-check or slow")
+
+
+def fitted(kind: str, x, y):
+    """The kind's pipeline fitted on x, y; for slow, with the sleeping step put in front of the fitted one."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    pipeline = build(kind).fit(x, y)
+    if kind == "slow":
+        pipeline.steps.insert(0, ("sleep", FunctionTransformer(slow_step)))
+    return pipeline
 
 
 def main() -> int:
@@ -81,8 +107,9 @@ def main() -> int:
     out = []
     for spec in args.model:
         kind, _, alias = spec.partition(":")
-        pipeline = build(kind).fit(x, y)
-        signature = infer_signature(x, pipeline.predict(x))
+        pipeline = fitted(kind, x, y)
+        # The output's signature from the fitted steps alone, so the slow kind does not sleep here.
+        signature = infer_signature(x, (pipeline[1:] if kind == "slow" else pipeline).predict(x))
         with mlflow.start_run(run_name=f"test-model-{kind}") as run:
             mlflow.log_param("kind", kind)
             info = mlflow.sklearn.log_model(
@@ -94,6 +121,9 @@ def main() -> int:
                 # Explicit requirements skip MLflow's inference, which imports the model in a subprocess (~15 s).
                 pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"mlflow=={mlflow.__version__}"],
                 skops_trusted_types=TRUSTED_TYPES.get(kind),
+                # skops stores a function by reference (this script is no module the worker can import);
+                # cloudpickle stores slow_step itself. The workers allow pickles already (MLflow 3 requires it).
+                **({"serialization_format": "cloudpickle"} if kind == "slow" else {}),
             )
         version = str(info.registered_model_version)
         if alias:

@@ -11,10 +11,12 @@
 import { AB_DEFAULTS } from '../config/config-schema.js';
 import type { Config } from '../config/index.js';
 import type { ArmSnapshot, FoldLook, FoldSettings } from './experiment-fold.js';
+import type { PairedLook, PairedSnapshot } from './paired-fold.js';
 import { sampleRatioMismatch, type SrmResult } from './srm.js';
 
 export type AbMode = 'superiority' | 'non-inferiority';
-export type AbDecisionKind = 'promote' | 'reject' | 'continue';
+/** rollback: a watched new prod found worse than the prod it replaced (the watch after a promotion). */
+export type AbDecisionKind = 'promote' | 'reject' | 'rollback' | 'continue';
 
 export interface DecisionConfig extends Omit<FoldSettings, 'theta0'> {
   /** superiority: B must beat A; non-inferiority: B may not be worse than A by more than `margin`. */
@@ -159,9 +161,20 @@ function ms(x: number): string {
 
 /** Both guardrails at the last look, with their numbers in words. */
 export function guardrails(input: DecisionInput, config: DecisionConfig): GuardrailResult[] {
-  const { A, B } = input.arms;
+  return guardrailsOf(input.arms, input.look, config);
+}
+
+/** What a guardrail sentence reads of each arm (in the paired test, of each model). */
+type GuardrailNumbers = Pick<ArmSnapshot, 'meanLatencyMs' | 'latencyP99' | 'failureRate' | 'failed' | 'requests'>;
+
+/** The guardrails of a split look or a paired one: both carry the same two sequential states. */
+function guardrailsOf(
+  models: { A: GuardrailNumbers; B: GuardrailNumbers },
+  look: Pick<FoldLook, 'latency' | 'failures' | 'latencyHarm' | 'failureHarm'> | null,
+  config: DecisionConfig,
+): GuardrailResult[] {
+  const { A, B } = models;
   const start = { pValue: 1, pBetter: 1, pWorse: 1, lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
-  const look = input.look;
   const latencyChange = A.meanLatencyMs > 0 ? B.meanLatencyMs / A.meanLatencyMs - 1 : Number.NaN;
   const latencyText =
     `mean latency B ${ms(B.meanLatencyMs)} vs A ${ms(A.meanLatencyMs)} (${Number.isFinite(latencyChange) ? `${latencyChange >= 0 ? '+' : ''}${percent(latencyChange)}` : 'n/a'}, ` +
@@ -173,6 +186,16 @@ export function guardrails(input: DecisionInput, config: DecisionConfig): Guardr
     guardrailOf('latency', look?.latency ?? start, look?.latencyHarm ?? null, Math.log1p(config.latencyMargin), latencyText, config.alpha),
     guardrailOf('failures', look?.failures ?? start, look?.failureHarm ?? null, config.failureMargin, failureText, config.alpha),
   ];
+}
+
+/** ", always-valid interval of B − A [lower, upper]", or nothing before the first counted look. */
+function intervalText(accuracy: { lower: number; upper: number }): string {
+  return Number.isFinite(accuracy.lower) || Number.isFinite(accuracy.upper) ? `, always-valid interval of B − A [${accuracy.lower.toFixed(3)}, ${accuracy.upper.toFixed(3)}]` : '';
+}
+
+/** The guardrails not yet shown to hold, each with its numbers and its always-valid p. */
+function pendingGuardrails(open: readonly GuardrailResult[]): string {
+  return open.map((g) => `${g.name} (${g.text}, always-valid p = ${formatP(g.pHolds)})`).join('; ');
 }
 
 /** promote | reject | continue, with the reason spelled out. */
@@ -199,7 +222,7 @@ export function decide(input: DecisionInput, config: DecisionConfig): AbDecision
   };
   const result = (decision: AbDecisionKind, reason: string, pValue = pBetter): AbDecision => ({ decision, reason, pValue, ...base });
   const accuracies = `accuracy ${formatAccuracy(B.accuracy)} vs ${formatAccuracy(A.accuracy)}`;
-  const interval = Number.isFinite(accuracy.lower) || Number.isFinite(accuracy.upper) ? `, always-valid interval of B − A [${accuracy.lower.toFixed(3)}, ${accuracy.upper.toFixed(3)}]` : '';
+  const interval = intervalText(accuracy);
   const labelled = Math.min(A.labeled, B.labeled);
   const maxReached = labelled >= config.maxLabeledPerArm;
   const marginText = `by more than the margin ${config.margin}`;
@@ -232,7 +255,7 @@ export function decide(input: DecisionInput, config: DecisionConfig): AbDecision
     const who = config.mode === 'superiority' ? 'B beats A' : `B is not worse than A ${marginText}`;
     const open = rails.filter((g) => g.state !== 'holds');
     if (open.length === 0) return result('promote', `${who}: ${accuracies}, always-valid p = ${formatP(pBetter)} < alpha ${alpha}${interval}; guardrails hold`);
-    const pending = open.map((g) => `${g.name} (${g.text}, always-valid p = ${formatP(g.pHolds)})`).join('; ');
+    const pending = pendingGuardrails(open);
     const what = `${who} (${accuracies}, always-valid p = ${formatP(pBetter)}) but a guardrail is not yet shown to hold: ${pending}`;
     if (maxReached) return result('reject', `${what}, and the maximum of ${config.maxLabeledPerArm} labelled rows per arm is reached`);
     return result('continue', what);
@@ -265,4 +288,101 @@ export function decideRequestLevel(input: DecisionInput, config: DecisionConfig)
   if (pWorse < config.alpha) return result('reject', `B is worse (request-level p = ${formatP(pWorse)})`);
   if (pBetter < config.alpha) return result('promote', `B beats A (request-level p = ${formatP(pBetter)})`);
   return result(maxReached ? 'reject' : 'continue', `no decision (request-level p = ${formatP(pBetter)})`);
+}
+
+/** What decidePaired reads: a paired fold's numbers and its last look (null before any). */
+export type PairedDecisionInput = Omit<PairedSnapshot, 'path'> & { look: PairedLook | null };
+
+/** decide's answer without the sample-ratio fields (nothing is randomised), with the pair counts. */
+export interface PairedDecision extends Omit<AbDecision, 'srmPValue' | 'valid'> {
+  labeledPairs: number;
+  /** Discordant pairs: b with B right and A wrong, c the reverse; only they move accuracy B − A. */
+  b: number;
+  c: number;
+  /** Share of compared pairs (labelled and unlabelled) where both predicted the same class; NaN before any. */
+  agreementRate: number;
+  /** The prediction-distribution chi-square p (descriptive); null before both models predicted. */
+  predictionPValue: number | null;
+}
+
+/**
+ * Why the paired test reports latency and does not judge it: the shadow predicts in batches of up to
+ * shadowBatchSize rows on its own workers at the lowest priority, so its times are one measurement per
+ * batch (not per request) of a batch prod never serves, and a model that takes longer on more rows
+ * looks slower than it would serve. The split design measures the latency users get.
+ */
+export const PAIRED_LATENCY_NOTE = "reported, not judged, in shadow: the shadow's times are of its own batches; ab.design split or both judges latency";
+
+/**
+ * The paired (shadow) test's decision, in decide's order: the minimum of labelled pairs and of users
+ * with them, a breached guardrail rejects, worse rejects, better with every guardrail shown to hold
+ * promotes, the maximum of labelled pairs (max_labeled) rejects, else continue.
+ */
+export function decidePaired(input: PairedDecisionInput, config: DecisionConfig): PairedDecision {
+  // No sample-ratio check: in shadow mode nothing is randomised, both models see every request.
+  const { A, B } = input.models;
+  const { labeled, labeledUsers, b, c } = input.pairs;
+  const accuracy = input.look?.accuracy ?? { pValue: 1, pBetter: 1, pWorse: 1, lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+  const { pBetter, pWorse } = accuracy;
+  const { alpha } = config;
+  const rails = guardrailsOf(input.models, input.look, config).map((g) =>
+    g.name === 'latency' ? { ...g, text: `${g.text}; ${PAIRED_LATENCY_NOTE}` } : g,
+  );
+  // Only the failures guardrail judges in the paired test: see PAIRED_LATENCY_NOTE.
+  const judged = rails.filter((g) => g.name !== 'latency');
+  const base = {
+    pBetter,
+    pWorse,
+    theta0: nullDifference(config),
+    difference: input.pairs.difference,
+    lower: accuracy.lower,
+    upper: accuracy.upper,
+    guardrails: rails,
+    breached: null,
+    labeledPairs: labeled,
+    b,
+    c,
+    agreementRate: input.agreement.rate,
+    predictionPValue: input.predictionShift?.pvalue ?? null,
+  };
+  const result = (decision: AbDecisionKind, reason: string, pValue = pBetter): PairedDecision => ({ decision, reason, pValue, ...base });
+  const test = 'the paired (shadow) test';
+  const discordant = `B right and A wrong ${b}, the reverse ${c}`;
+  const accuracies = `accuracy ${formatAccuracy(B.accuracy)} vs ${formatAccuracy(A.accuracy)} on ${labeled} labelled pairs (${discordant})`;
+  const interval = intervalText(accuracy);
+  const maxReached = labeled >= config.maxLabeledPerArm;
+  const marginText = `by more than the margin ${config.margin}`;
+
+  if (labeled < config.minLabeledPerArm) {
+    const { compared, rate } = input.agreement;
+    const agreement = compared > 0 ? `A and B agree on ${percent(rate)} of ${compared} requests` : 'no predictions of both models compared yet';
+    const shift = input.predictionShift ? `prediction distribution of B against A's: chi-square p = ${formatP(input.predictionShift.pvalue)}` : 'no predicted classes recorded';
+    const waiting = labeled === 0 ? 'no labelled pairs yet' : `${labeled} labelled pairs (${discordant})`;
+    return result('continue', `waiting for labels in ${test}: ${waiting}, ${config.minLabeledPerArm} are needed; ${agreement}; ${shift}`);
+  }
+  const minUsers = Math.max(2, config.minUsersPerArm);
+  if (labeledUsers < minUsers) {
+    return result('continue', `waiting for users in ${test}: ${labeledUsers} users with labelled pairs, ${minUsers} are needed (users are the unit of the test)`);
+  }
+  const breached = judged.find((g) => g.state === 'breached');
+  if (breached) {
+    const reason = `the ${breached.name} guardrail is breached in ${test}: ${breached.text}, always-valid p = ${formatP(breached.pBreached)} < alpha ${alpha}`;
+    return { ...result('reject', reason, breached.pBreached), breached: breached.name };
+  }
+  // "Worse" is checked first, as in decide: if both directions ever crossed, nothing is promoted.
+  if (pWorse < alpha) {
+    const who = config.mode === 'superiority' ? 'B is worse than A' : `B is worse than A ${marginText}`;
+    return result('reject', `${who} in ${test}: ${accuracies}, always-valid p = ${formatP(pWorse)} < alpha ${alpha}${interval}`, pWorse);
+  }
+  if (pBetter < alpha) {
+    const who = config.mode === 'superiority' ? 'B beats A' : `B is not worse than A ${marginText}`;
+    const open = judged.filter((g) => g.state !== 'holds');
+    if (open.length === 0) return result('promote', `${who} in ${test}: ${accuracies}, always-valid p = ${formatP(pBetter)} < alpha ${alpha}${interval}; the failures guardrail holds (latency is reported, not judged, in shadow)`);
+    const what = `${who} in ${test} (${accuracies}, always-valid p = ${formatP(pBetter)}) but a guardrail is not yet shown to hold: ${pendingGuardrails(open)}`;
+    if (maxReached) return result('reject', `${what}, and the maximum of ${config.maxLabeledPerArm} labelled pairs is reached`);
+    return result('continue', what);
+  }
+  const evidence = `${accuracies}, always-valid p = ${formatP(pBetter)} ≥ alpha ${alpha}${interval}`;
+  if (maxReached) return result('reject', `no win in ${test} within the maximum of ${config.maxLabeledPerArm} labelled pairs: ${evidence}`);
+  return result('continue', `no decision yet in ${test} after ${labeled} labelled pairs from ${labeledUsers} users: ${evidence}`);
 }

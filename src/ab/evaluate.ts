@@ -5,8 +5,11 @@
  * read from it.
  */
 import { InputError } from '../errors.js';
-import { decide, decideRequestLevel, decisionConfig, foldSettings, formatP, nullDifference, type AbDecision, type DecisionConfig, type GuardrailResult, type RequestLevelDecision } from './decide.js';
-import type { AbEvaluation, EvaluationContext, GuardrailReport, Interval, PathPoint, VariantReport } from './evaluation.js';
+import { decide, decidePaired, decideRequestLevel, decisionConfig, foldSettings, formatP, nullDifference, type AbDecision, type DecisionConfig, type GuardrailResult, type PairedDecision, type RequestLevelDecision } from './decide.js';
+import type { AbDesign, AbEvaluation, EvaluationContext, GuardrailReport, Interval, PairedReport, PathPoint, VariantReport } from './evaluation.js';
+import type { PairedSnapshot } from './paired-fold.js';
+import { decideWatch } from './watch.js';
+import { previousAlias } from '../registry/index.js';
 import { logSchema, openLogSet, type ScanReport } from '../prediction-log/index.js';
 import { readExperiment, type Experiment } from './experiment.js';
 import type { ArmSnapshot, FoldLook } from './experiment-fold.js';
@@ -92,6 +95,11 @@ function skeleton(ctx: EvaluationContext): AbEvaluation {
     model_name: config.mlflow.model_name,
     decision: 'continue',
     reason: '',
+    design: designOf(ctx),
+    paired: null,
+    watch: ctx.watch && designOf(ctx) === 'watch'
+      ? { version: ctx.watch.version, previous: ctx.watch.previous, started_at: ctx.watch.started_at, labels: ctx.watch.labels ?? null, hours: ctx.watch.hours ?? null, ends: false }
+      : null,
     statistical_decision: null,
     p_value: null,
     p_better: null,
@@ -100,7 +108,10 @@ function skeleton(ctx: EvaluationContext): AbEvaluation {
     difference: null,
     interval: null,
     labels: config.router.labels,
-    variants: { A: variant(config.mlflow.prod_alias, ctx.prod, ab.alpha), B: variant(config.mlflow.staging_alias, ctx.staging, ab.alpha) },
+    variants:
+      designOf(ctx) === 'watch'
+        ? { A: variant(config.mlflow.prod_alias, ctx.prod, ab.alpha), B: variant(previousAlias(config), ctx.watch!.previous, ab.alpha) }
+        : { A: variant(config.mlflow.prod_alias, ctx.prod, ab.alpha), B: variant(config.mlflow.staging_alias, ctx.staging, ab.alpha) },
     guardrails: {
       srm: { passed: null, p_value: null, alpha: ab.srm_alpha, users: { A: 0, B: 0 }, periods: [] },
       min_labeled: { passed: false, required: ab.min_labeled },
@@ -148,17 +159,30 @@ function skeleton(ctx: EvaluationContext): AbEvaluation {
   };
 }
 
-/** A reason the test cannot run at all (no prod, no staging, no split), or null when it can. */
+/** The watch when there is no candidate and prod is being watched; else the configured design. */
+function designOf(ctx: EvaluationContext): AbDesign {
+  return ctx.staging === null && ctx.watch !== null && ctx.prod === ctx.watch.version ? 'watch' : ctx.config.ab.design;
+}
+
+/** A reason the test cannot run at all (no prod, no staging, no traffic to the candidate), or null when it can. */
 function precondition(ctx: EvaluationContext): string | null {
   const { prod, staging, split, config } = ctx;
   const { prod_alias: prodAlias, staging_alias: stagingAlias, model_name: model } = config.mlflow;
   if (prod === null) return `no ${prodAlias} version of ${model} is registered: there is nothing to test a candidate against`;
+  const design = designOf(ctx);
+  if (design === 'watch') return null;
   if (staging === null) return `no ${stagingAlias} version of ${model}: no A/B test is running (train a candidate, then 'driftgate ab start')`;
   if (staging === prod) {
     return `${stagingAlias} and ${prodAlias} both point at version ${prod} (left over from a promotion that did not finish); 'driftgate ab evaluate --apply' removes the leftover ${stagingAlias}`;
   }
-  if (split === 0) return `router.ab_split_b is 0: the A/B test of version ${staging} has not started, no traffic goes to ${stagingAlias} (run 'driftgate ab start')`;
   if (split === 1) return `router.ab_split_b is 1: all traffic goes to ${stagingAlias}, so there is no control arm to compare against`;
+  if (design === 'shadow' && ctx.shadowShare === 0) {
+    return `router.shadow_share is 0: the shadow test of version ${staging} (ab.design shadow) has not started, ${stagingAlias} predicts on no request (run 'driftgate ab start')`;
+  }
+  if (design === 'split' && split === 0) return `router.ab_split_b is 0: the A/B test of version ${staging} has not started, no traffic goes to ${stagingAlias} (run 'driftgate ab start')`;
+  if (design === 'both' && split === 0 && ctx.shadowShare === 0) {
+    return `router.ab_split_b and router.shadow_share are 0: the A/B test of version ${staging} (ab.design both) has not started (run 'driftgate ab start')`;
+  }
   return null;
 }
 
@@ -186,12 +210,20 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
   const blocked = precondition(ctx);
   if (blocked) return { ...result, reason: blocked };
   const prod = ctx.prod!;
-  const staging = ctx.staging!;
+  const design = designOf(ctx);
+  const watch = design === 'watch' ? ctx.watch! : null;
+  // In a watch, A is the new prod and the shadow (B) the prod it replaced.
+  const staging = watch ? watch.previous : ctx.staging!;
   const { config } = ctx;
   const ab = config.ab;
   if (files.length === 0) return { ...result, reason: `no predictions log yet: nothing matches router.log_path ${ctx.logPattern}` };
   const settings = decisionConfig(ab, ctx.split);
-  const { experiment, report: scan } = await readExperiment(set, logSchema(config), { A: prod, B: staging }, foldSettings(settings), ctx.split);
+  const options = watch
+    ? { shadowVersion: watch.previous, since: Date.parse(watch.started_at) }
+    : design === 'split'
+      ? {}
+      : { shadowVersion: staging };
+  const { experiment, report: scan } = await readExperiment(set, logSchema(config), { A: prod, B: staging }, foldSettings(settings), ctx.split, options);
   if (scan.files.every((f) => !f.read)) throw new InputError(`${scan.unreadable[0]!.path}: ${scan.unreadable[0]!.reason}`);
   for (const file of scan.unreadable) ctx.log(`[ab] not read: ${file.path}: ${file.reason}`);
   logMalformed(scan, ctx.log);
@@ -211,7 +243,50 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
 
   const { B } = experiment.fold.arms;
   const input = { arms: experiment.fold.arms, look: experiment.fold.path.at(-1) ?? null, srmPValue: experiment.fold.srm.pValue };
-  fill(result, experiment, decide(input, settings), decideRequestLevel(input, settings), settings);
+  const split = decide(input, settings);
+  // The request-level rule compares request counts with a split: it has nothing to say without one.
+  fill(result, experiment, split, ctx.split > 0 && ctx.split < 1 ? decideRequestLevel(input, settings) : null, settings);
+  const pairedSnapshot = experiment.paired;
+  if (pairedSnapshot && (design === 'shadow' || design === 'watch')) {
+    // No arm B in the split sense: B's numbers are the shadow's, on the pairs.
+    const b = pairedSnapshot.models.B;
+    const shadowArm: ArmSnapshot = {
+      ...experiment.fold.arms.B,
+      users: pairedSnapshot.pairs.labeledUsers,
+      labeledUsers: pairedSnapshot.pairs.labeledUsers,
+      requests: b.requests,
+      failed: b.failed,
+      labeled: pairedSnapshot.pairs.labeled,
+      correct: b.correct,
+      accuracy: b.accuracy,
+      meanLatencyMs: b.meanLatencyMs,
+      latencyP50: b.latencyP50,
+      latencyP99: b.latencyP99,
+      failureRate: b.failureRate,
+    };
+    result.variants.B = variant(result.variants.B.alias, staging, settings.alpha, shadowArm);
+  }
+  if (pairedSnapshot) {
+    const paired = decidePaired({ ...pairedSnapshot, look: pairedSnapshot.path.at(-1) ?? null }, settings);
+    result.paired = pairedReport(pairedSnapshot, paired, settings);
+    if (watch) {
+      const judged = decideWatch({
+        paired,
+        accuracy: { A: pairedSnapshot.models.A.accuracy, B: pairedSnapshot.models.B.accuracy },
+        watch,
+        aliases: { prod: config.mlflow.prod_alias, previous: previousAlias(config) },
+        alpha: settings.alpha,
+        now: ctx.now,
+      });
+      result.watch = { ...result.watch!, ends: judged.ends };
+      setDecision(result, judged.decision, judged.reason, paired, settings);
+    } else if (design === 'shadow') {
+      setDecision(result, paired.decision, paired.reason, paired, settings);
+    } else {
+      const both = combine(split, paired);
+      setDecision(result, both.decision, both.reason, both.from === 'paired' ? paired : split, settings);
+    }
+  }
 
   // Data-quality guards come last: the statistics are still reported, but they do not decide.
   if (!result.guardrails.malformed.passed) {
@@ -219,13 +294,15 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
     return {
       ...result,
       decision: 'continue',
+      // An untrusted log ends no watch either: the watch goes on until a log that can be trusted judges it.
+      ...(result.watch ? { watch: { ...result.watch, ends: false } } : {}),
       reason:
         `${scan.malformedCount} of ${scan.rows} log rows (${percent(share)}) are malformed, more than the ${percent(ab.max_malformed_share)} allowed, ` +
         `so the log is not trusted for a decision${first ? ` (first: ${first.file}:${first.line}: ${first.problem})` : ''}; ` +
         `the statistics alone say ${result.statistical_decision}: ${result.reason}`,
     };
   }
-  if (B.requests === 0) {
+  if (design === 'split' && B.requests === 0) {
     const unknown = Object.keys(scan.unknownLabels);
     return {
       ...result,
@@ -239,7 +316,58 @@ async function evaluateSet(ctx: EvaluationContext, result: AbEvaluation, set: Aw
   return result;
 }
 
-function fill(result: AbEvaluation, experiment: Experiment, decision: AbDecision, requestLevel: RequestLevelDecision, settings: DecisionConfig): void {
+function pairedReport(snapshot: PairedSnapshot, d: PairedDecision, settings: DecisionConfig): PairedReport {
+  const { pairs, models, agreement, predictionShift } = snapshot;
+  return {
+    labeled_pairs: pairs.labeled,
+    labeled_users: pairs.labeledUsers,
+    b: pairs.b,
+    c: pairs.c,
+    both_right: pairs.bothRight,
+    both_wrong: pairs.bothWrong,
+    compared: agreement.compared,
+    agreement_rate: finite(agreement.rate),
+    accuracy: { A: finite(models.A.accuracy), B: finite(models.B.accuracy) },
+    difference: finite(pairs.difference),
+    standard_error: sqrtOrNull(pairs.variance),
+    p_better: d.pBetter,
+    p_worse: d.pWorse,
+    interval: Number.isFinite(d.lower) || Number.isFinite(d.upper) ? { lower: d.lower, upper: d.upper, confidence: 1 - 2 * settings.alpha, kind: 'always-valid' } : null,
+    prediction_shift: predictionShift ? { statistic: predictionShift.statistic, p_value: predictionShift.pvalue, classes: predictionShift.classes } : null,
+    decision: d.decision,
+    reason: d.reason,
+  };
+}
+
+/** The decision and the statistics it cites come from the test that decided (split or paired). */
+function setDecision(result: AbEvaluation, decision: AbEvaluation['decision'], reason: string, from: AbDecision | PairedDecision, settings: DecisionConfig): void {
+  result.decision = decision;
+  result.statistical_decision = decision;
+  result.reason = reason;
+  result.p_value = from.pValue;
+  result.p_better = from.pBetter;
+  result.p_worse = from.pWorse;
+  result.difference = finite(from.difference);
+  result.interval = Number.isFinite(from.lower) || Number.isFinite(from.upper) ? { lower: from.lower, upper: from.upper, confidence: 1 - 2 * settings.alpha, kind: 'always-valid' } : null;
+  // The guardrails of the test that decided.
+  const [latency, failures] = from.guardrails;
+  result.guardrails.latency = guardrailReport(latency!, settings.latencyMargin);
+  result.guardrails.failures = guardrailReport(failures!, settings.failureMargin);
+  if ('labeledPairs' in from) result.guardrails.min_labeled.passed = from.labeledPairs >= result.guardrails.min_labeled.required;
+}
+
+/**
+ * ab.design both: the paired test decides accuracy (it needs far fewer labels), the split test keeps
+ * its say over what only it sees: a sample-ratio mismatch blocks, and a rejection from either rejects.
+ */
+function combine(split: AbDecision, paired: PairedDecision): { decision: AbEvaluation['decision']; reason: string; from: 'split' | 'paired' } {
+  if (split.decision === 'reject') return { decision: 'reject', reason: `the split test: ${split.reason}`, from: 'split' };
+  if (paired.decision === 'reject') return { decision: 'reject', reason: paired.reason, from: 'paired' };
+  if (!split.valid) return { decision: 'continue', reason: `the split test: ${split.reason}`, from: 'split' };
+  return { decision: paired.decision, reason: `${paired.reason}; the split test says ${split.decision}`, from: 'paired' };
+}
+
+function fill(result: AbEvaluation, experiment: Experiment, decision: AbDecision, requestLevel: RequestLevelDecision | null, settings: DecisionConfig): void {
   const { fold } = experiment;
   const look = fold.path.at(-1);
   const alpha = settings.alpha;
@@ -270,14 +398,16 @@ function fill(result: AbEvaluation, experiment: Experiment, decision: AbDecision
   result.guardrails.failures = guardrailReport(failures!, settings.failureMargin);
   result.guardrails.min_labeled.passed = Math.min(fold.arms.A.labeled, fold.arms.B.labeled) >= result.guardrails.min_labeled.required;
   result.guardrails.min_users.passed = Math.min(fold.arms.A.labeledUsers, fold.arms.B.labeledUsers) >= result.guardrails.min_users.required;
-  const srm = requestLevel.srm;
-  result.request_level = {
-    decision: requestLevel.decision,
-    reason: requestLevel.reason,
-    p_better: requestLevel.pBetter,
-    p_worse: requestLevel.pWorse,
-    srm: { p_value: srm.pValue, statistic: srm.statistic, observed: { A: srm.requestsA, B: srm.requestsB }, expected: { A: srm.expectedA, B: srm.expectedB } },
-  };
+  if (requestLevel) {
+    const srm = requestLevel.srm;
+    result.request_level = {
+      decision: requestLevel.decision,
+      reason: requestLevel.reason,
+      p_better: requestLevel.pBetter,
+      p_worse: requestLevel.pWorse,
+      srm: { p_value: srm.pValue, statistic: srm.statistic, observed: { A: srm.requestsA, B: srm.requestsB }, expected: { A: srm.expectedA, B: srm.expectedB } },
+    };
+  }
   result.log.excluded_predictions = experiment.excludedPredictions;
   result.log.orphan_feedback = experiment.orphanFeedback;
   result.log.excluded_feedback = experiment.excludedFeedback;

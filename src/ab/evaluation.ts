@@ -5,6 +5,48 @@
 import type { Config } from '../config/index.js';
 import type { MalformedRow } from '../prediction-log/index.js';
 import type { AbDecisionKind } from './decide.js';
+import type { Watch } from '../registry/index.js';
+
+/** How this evaluation judged: the split test, the paired (shadow) test, both, or the watch after a promotion. */
+export type AbDesign = 'split' | 'shadow' | 'both' | 'watch';
+
+/** The paired (shadow) test: A's prediction and the shadow's on the same requests. */
+export interface PairedReport {
+  labeled_pairs: number;
+  labeled_users: number;
+  /** Discordant pairs: b with B right and A wrong, c the reverse; only they move B − A. */
+  b: number;
+  c: number;
+  both_right: number;
+  both_wrong: number;
+  /** Pairs whose predictions were compared (labelled or not), and the share that agreed. */
+  compared: number;
+  agreement_rate: number | null;
+  accuracy: { A: number | null; B: number | null };
+  difference: number | null;
+  /** Standard error of B − A with users as clusters. */
+  standard_error: number | null;
+  p_better: number;
+  p_worse: number;
+  interval: Interval | null;
+  /** Chi-square of B's predicted class shares against A's (descriptive). */
+  prediction_shift: { statistic: number; p_value: number; classes: string[] } | null;
+  /** What the paired test alone says. */
+  decision: AbDecisionKind;
+  reason: string;
+}
+
+/** The watch after a promotion, when this evaluation judged one. */
+export interface WatchReport {
+  /** The new prod, and the prod it replaced (predicting in shadow). */
+  version: string;
+  previous: string;
+  started_at: string;
+  labels: number | null;
+  hours: number | null;
+  /** True when this evaluation ends the watch (it ran its course, or the new prod is shown better). */
+  ends: boolean;
+}
 
 export interface Interval {
   lower: number;
@@ -81,7 +123,7 @@ export interface GuardrailReport {
 }
 
 export interface AppliedResult {
-  action: 'promoted' | 'rejected' | 'cleaned-up' | 'none';
+  action: 'promoted' | 'rejected' | 'rolled-back' | 'watch-ended' | 'cleaned-up' | 'none';
   message: string;
   steps: string[];
 }
@@ -92,6 +134,9 @@ export interface AbEvaluation {
   model_name: string;
   decision: AbDecisionKind;
   reason: string;
+  design: AbDesign;
+  paired: PairedReport | null;
+  watch: WatchReport | null;
   /** What the statistics alone say, when a data-quality guard overrides them (else equal to decision). */
   statistical_decision: AbDecisionKind | null;
   /** The always-valid p the decision cites (p_worse for a "B is worse" reject, else p_better). */
@@ -177,6 +222,10 @@ export interface EvaluationContext {
   prod: string | null;
   staging: string | null;
   split: number;
+  /** router.shadow_share now. */
+  shadowShare: number;
+  /** The watch after the last promotion, while prod is the version it watches. */
+  watch: Watch | null;
   logPattern: string;
   /** True when the log path came from --log: then a path that matches nothing is bad input. */
   explicitLog: boolean;

@@ -37,10 +37,10 @@ export interface FoldSettings {
 export const LATENCY_TAU = 0.1;
 export const FAILURE_TAU = 0.02;
 /** Variance of the log latency ratio never below this (a relative standard error of 1e-6). */
-const LATENCY_VARIANCE_FLOOR = 1e-12;
+export const LATENCY_VARIANCE_FLOOR = 1e-12;
 
 /** A 0/1 proportion's variance never below the one with one of n outcomes flipped: 0/n and n/n do not give V = 0. */
-function proportionFloor(n: number): number {
+export function proportionFloor(n: number): number {
   return n > 0 ? (n - 1) / (n * n * n) : Number.NaN;
 }
 

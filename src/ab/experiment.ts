@@ -5,8 +5,9 @@
  * with the log. The second pass feeds the experiment's requests and labels, in the order they
  * arrived, to the fold that every A/B number comes from (experiment-fold.ts).
  */
-import { scanLog, type LogEntry, type LogSchema, type LogSet, type ScanReport, type Variant } from '../prediction-log/index.js';
+import { scanLog, type FeedbackEntry, type LogEntry, type LogSchema, type LogSet, type ScanReport, type Variant } from '../prediction-log/index.js';
 import { ExperimentFold, type FoldSettings, type FoldSnapshot } from './experiment-fold.js';
+import { PairedFold, type PairedSnapshot } from './paired-fold.js';
 
 export interface ExperimentVersions {
   /** Version behind `prod`, served as variant A. */
@@ -33,6 +34,16 @@ export interface Experiment {
   splitChanges: { ts: number; splitB: number }[];
   /** The split in force at the end of the log (the last split row, else the configured one). */
   splitInForce: number;
+  /** The pairs of A's predictions with the shadow's on the same requests; null without a shadow version. */
+  paired: PairedSnapshot | null;
+}
+
+/** What else the experiment reads besides the two arms' rows. */
+export interface ExperimentOptions {
+  /** Shadow rows of this version pair with A's predictions: staging's in a shadow test, the replaced prod's in a watch. */
+  shadowVersion?: string;
+  /** A watch: the experiment is A's traffic from this time (epoch ms) on; there is no B arm to wait for. */
+  since?: number;
 }
 
 /** The first feedback label of a request (by time), and how many feedback rows it got. */
@@ -43,8 +54,15 @@ interface FeedbackLabel {
   rows: number;
   matched: boolean;
   /** Second pass: the prediction's arm, user and verdict once seen, and whether the label row was read. */
-  prediction: { variant: Variant; user: string; correct: boolean } | null;
+  prediction: { variant: Variant; user: string; correct: boolean; shadowCorrect: boolean | null; agree: boolean | null } | null;
   arrived: boolean;
+}
+
+/** A shadow's prediction for a request, kept from the first pass for the second to pair. */
+interface ShadowPrediction {
+  /** null: the shadow failed on the request. */
+  prediction: string | null;
+  latencyMs: number;
 }
 
 /** The running experiment; a row served by another version throws it away and waits for B again. */
@@ -55,6 +73,8 @@ interface Period {
   predictions: number;
   /** Feedback that arrived while it ran, by request id. */
   labels: Map<string, FeedbackLabel>;
+  /** Shadow predictions of the shadow version while it ran, by request id. */
+  shadows: Map<string, ShadowPrediction>;
 }
 
 /** A string that does not keep the chunk of log text it was cut from alive (V8 slices share their parent). */
@@ -62,8 +82,27 @@ function ownCopy(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
+/**
+ * Before a shadow test opens, the latest prod predictions and feedback rows (at most this many of
+ * each): a shadow row comes a batch after its prod row, and the test opens at the prod row of the
+ * first request the shadow answered, so its batch-mates and their labels are not lost.
+ */
+const BEFORE_SHADOW_LIMIT = 65_536;
+
+interface BeforeShadow {
+  /** Request id to the seq and time of its prod prediction row. */
+  prod: Map<string, { seq: number; ts: number }>;
+  feedback: { entry: FeedbackEntry; seq: number }[];
+}
+
+/** Append, dropping the oldest beyond BEFORE_SHADOW_LIMIT (in halves, so the cost per row stays constant). */
+function keepLatest<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > 2 * BEFORE_SHADOW_LIMIT) list.splice(0, list.length - BEFORE_SHADOW_LIMIT);
+}
+
 function newPeriod(): Period {
-  return { startSeq: null, startedAt: null, predictions: 0, labels: new Map() };
+  return { startSeq: null, startedAt: null, predictions: 0, labels: new Map(), shadows: new Map() };
 }
 
 /**
@@ -86,15 +125,19 @@ export class ExperimentBuilder {
   private readonly fold: ExperimentFold;
   private split: number;
   private readonly splitChanges: { ts: number; splitB: number }[] = [];
+  private readonly paired: PairedFold | null;
+  private beforeShadow: BeforeShadow = { prod: new Map(), feedback: [] };
 
   /** `splitB`: the configured split, in force until the log's first split row. */
   constructor(
     private readonly versions: ExperimentVersions,
     settings: FoldSettings,
     splitB: number,
+    private readonly options: ExperimentOptions = {},
   ) {
     this.fold = new ExperimentFold(settings);
     this.split = splitB;
+    this.paired = options.shadowVersion === undefined ? null : new PairedFold(settings);
   }
 
   private serves(entry: { variant: Variant; version: string | null }): boolean {
@@ -105,16 +148,17 @@ export class ExperimentBuilder {
   row(entry: LogEntry): void {
     const seq = ++this.seq;
     if (entry.event === 'split') return;
+    if (entry.event === 'shadow') {
+      if (entry.version !== this.options.shadowVersion) return;
+      // In a shadow test B's first shadow prediction opens it, at its request's prod row, as B's first request does in a split test.
+      if (this.period.startSeq === null && this.options.since === undefined) this.openShadowTest(entry.requestId, seq, entry.ts);
+      if (this.period.startSeq !== null) this.period.shadows.set(ownCopy(entry.requestId), { prediction: entry.prediction, latencyMs: entry.latencyMs });
+      return;
+    }
     if (entry.event === 'feedback') {
       this.feedbackRows++;
-      const period = this.period;
-      if (period.startSeq === null) return;
-      const known = period.labels.get(entry.requestId);
-      if (!known) period.labels.set(ownCopy(entry.requestId), { label: entry.label, ts: entry.ts, seq, rows: 1, matched: false, prediction: null, arrived: false });
-      else {
-        known.rows++;
-        if (entry.ts < known.ts) Object.assign(known, { label: entry.label, ts: entry.ts, seq });
-      }
+      if (this.period.startSeq !== null) this.keepFeedback(entry, seq);
+      else if (this.options.shadowVersion !== undefined && this.options.since === undefined) keepLatest(this.beforeShadow.feedback, { entry, seq });
       return;
     }
     if (entry.event === 'failure') {
@@ -123,17 +167,47 @@ export class ExperimentBuilder {
       return;
     }
     this.predictions++;
+    const since = this.options.since;
+    if (since !== undefined && entry.ts < since) return;
     if (!this.serves(entry)) {
       this.period = newPeriod();
+      this.beforeShadow = { prod: new Map(), feedback: [] };
       return;
     }
     const period = this.period;
     if (period.startSeq === null) {
-      // Current prod's traffic from before B went live is not part of the test.
-      if (entry.variant === 'A') return;
+      // Current prod's traffic from before B went live is not part of the test; a watch starts at its time.
+      if (entry.variant === 'A' && since === undefined) {
+        if (this.options.shadowVersion !== undefined) {
+          const prod = this.beforeShadow.prod;
+          prod.set(ownCopy(entry.requestId), { seq, ts: entry.ts });
+          if (prod.size > BEFORE_SHADOW_LIMIT) prod.delete(prod.keys().next().value!);
+        }
+        return;
+      }
       this.start(seq, entry.ts);
     }
     period.predictions++;
+  }
+
+  private keepFeedback(entry: FeedbackEntry, seq: number): void {
+    const { labels } = this.period;
+    const known = labels.get(entry.requestId);
+    if (!known) labels.set(ownCopy(entry.requestId), { label: entry.label, ts: entry.ts, seq, rows: 1, matched: false, prediction: null, arrived: false });
+    else {
+      known.rows++;
+      if (entry.ts < known.ts) Object.assign(known, { label: entry.label, ts: entry.ts, seq });
+    }
+  }
+
+  /** The first shadow row opens the test at its request's prod row (or at itself when that row is not among the latest kept). */
+  private openShadowTest(requestId: string, seq: number, ts: number): void {
+    const { prod, feedback } = this.beforeShadow;
+    const at = prod.get(requestId) ?? { seq, ts };
+    this.start(at.seq, at.ts);
+    for (const row of prod.values()) if (row.seq >= at.seq) this.period.predictions++;
+    for (const row of feedback) if (row.seq >= at.seq) this.keepFeedback(row.entry, row.seq);
+    this.beforeShadow = { prod: new Map(), feedback: [] };
   }
 
   private start(seq: number, ts: number): void {
@@ -155,13 +229,17 @@ export class ExperimentBuilder {
       const feedback = this.period.labels.get(entry.requestId);
       if (feedback && feedback.seq === seq) {
         feedback.arrived = true;
-        if (feedback.prediction) this.fold.label(feedback.prediction.variant, feedback.prediction.user, feedback.prediction.correct);
+        if (feedback.prediction) this.label(feedback.prediction);
       }
       return;
     }
+    if (entry.event === 'shadow') return;
     if (entry.event === 'failure') {
       // Failures of an arm's version count; one with no version (the alias had no model loaded) counts for its arm.
-      if (seq >= start && (entry.version === null || this.serves(entry))) this.fold.request(entry.variant, entry.userId, this.split, { failed: true });
+      if (seq >= start && (entry.version === null || this.serves(entry))) {
+        this.fold.request(entry.variant, entry.userId, this.split, { failed: true });
+        if (entry.variant === 'A') this.paired?.prodFailure(entry.userId);
+      }
       return;
     }
     const feedback = this.period.labels.get(entry.requestId);
@@ -172,21 +250,48 @@ export class ExperimentBuilder {
     }
     if (seq < start) return;
     this.fold.request(entry.variant, entry.userId, this.split, { failed: false, latencyMs: entry.latencyMs });
-    if (entry.label !== null) {
-      this.fold.label(entry.variant, entry.userId, entry.label === entry.prediction);
+    const shadowRow = entry.variant === 'A' ? this.period.shadows.get(entry.requestId) : undefined;
+    // A shadow that failed on this request counts against B's failure rate and makes no pair.
+    const shadow = shadowRow?.prediction != null ? { prediction: shadowRow.prediction, latencyMs: shadowRow.latencyMs } : undefined;
+    const agree = shadow ? shadow.prediction === entry.prediction : null;
+    if (entry.variant === 'A') this.paired?.prodOk(entry.userId);
+    if (shadowRow && !shadow) this.paired?.shadowFailure(entry.userId);
+    if (shadow && this.paired) {
+      this.paired.shadowOk(entry.userId);
+      this.paired.latency(entry.userId, entry.latencyMs, shadow.latencyMs);
+      this.paired.predictions(entry.prediction, shadow.prediction);
+    }
+    const label = entry.label ?? feedback?.label ?? null;
+    const verdict = {
+      variant: entry.variant,
+      user: entry.userId,
+      correct: label === entry.prediction,
+      shadowCorrect: shadow ? label === shadow.prediction : null,
+      agree,
+    };
+    if (label === null) {
+      if (shadow && this.paired) this.paired.unlabelled(entry.userId, agree!);
+    } else if (entry.label !== null) {
+      this.label(verdict);
       this.duplicates += feedback?.rows ?? 0;
     } else if (feedback) {
       this.duplicates += feedback.rows - 1;
-      const verdict = { variant: entry.variant, user: entry.userId, correct: feedback.label === entry.prediction };
       // A label never counts before its prediction: feedback read first (a replica's clock behind) counts now.
-      if (feedback.arrived) this.fold.label(verdict.variant, verdict.user, verdict.correct);
+      if (feedback.arrived) this.label(verdict);
       else feedback.prediction = verdict;
     }
+  }
+
+  /** A label reaches the split fold, and the paired fold when the request has a shadow prediction. */
+  private label(verdict: NonNullable<FeedbackLabel['prediction']>): void {
+    this.fold.label(verdict.variant, verdict.user, verdict.correct);
+    if (verdict.shadowCorrect !== null) this.paired?.pair(verdict.user, verdict.correct, verdict.shadowCorrect, verdict.agree!);
   }
 
   finish(): Experiment {
     const period = this.period;
     this.fold.look();
+    this.paired?.look();
     let inPeriod = 0;
     for (const label of period.labels.values()) inPeriod += label.rows;
     return {
@@ -200,6 +305,7 @@ export class ExperimentBuilder {
       duplicateLabels: this.duplicates,
       splitChanges: this.splitChanges,
       splitInForce: this.split,
+      paired: this.paired?.snapshot() ?? null,
     };
   }
 }
@@ -211,9 +317,10 @@ export async function readExperiment(
   versions: ExperimentVersions,
   settings: FoldSettings,
   splitB: number,
+  options: ExperimentOptions = {},
   signal?: AbortSignal,
 ): Promise<{ experiment: Experiment; report: ScanReport }> {
-  const builder = new ExperimentBuilder(versions, settings, splitB);
+  const builder = new ExperimentBuilder(versions, settings, splitB, options);
   // Both passes read every row, so both see the rows in the same merged order.
   const report = await scanLog(set, schema, (entry) => builder.row(entry), { signal });
   await scanLog(set, schema, (entry) => builder.join(entry), { signal });

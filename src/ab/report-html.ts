@@ -15,6 +15,7 @@ const COLORS = {
   B: '#dd8452',
   promote: '#2e7d32',
   reject: '#c62828',
+  rollback: '#ad1457',
   continue: '#6d6d6d',
   alpha: '#8e24aa',
   grid: '#e0e0e0',
@@ -68,6 +69,9 @@ function meaning(e: AbEvaluation): string {
   }
   if (e.decision === 'reject') {
     return `The candidate (B, version ${b.version}) will not replace the current model (A, version ${a.version}). See the reason above.`;
+  }
+  if (e.decision === 'rollback') {
+    return `The model promoted last (version ${a.version}) answers worse than the one it replaced (version ${b.version}), watched side by side on the same requests. The previous model is restored.`;
   }
   return 'No change yet: the test keeps running (or cannot run, see the reason above). Checking again later is safe: the p-values and intervals used here stay valid however often they are looked at.';
 }

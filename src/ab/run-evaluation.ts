@@ -3,7 +3,7 @@
  * registry, evaluate the log, open the MLflow run, apply, write the report, close the run.
  */
 import type { Config } from '../config/index.js';
-import { writeSplit } from '../config/write-split.js';
+import { resetShares } from '../config/write-split.js';
 import { connectRegistry, recover, registryState, type MlflowClient, type PromotionDeps, type Run } from '../registry/index.js';
 import { applyDecision } from './apply.js';
 import { evaluateLog } from './evaluate.js';
@@ -36,7 +36,7 @@ export async function runEvaluation(config: Config, options: RunEvaluationOption
   const client = options.client ?? (await connectRegistry(config));
   if (options.client) await client.ping();
   let splitReset = false;
-  const reset = options.resetSplit ?? ((): void => writeSplit(config.source.file, 0));
+  const reset = options.resetSplit ?? ((): void => resetShares(config.source.file));
   const deps: PromotionDeps = {
     client,
     config,
@@ -60,6 +60,8 @@ export async function runEvaluation(config: Config, options: RunEvaluationOption
     prod: state.prod,
     staging: state.staging,
     split: splitReset ? 0 : config.router.ab_split_b,
+    shadowShare: splitReset ? 0 : config.router.shadow_share,
+    watch: state.watch,
     logPattern: options.logPattern ?? config.router.log_path,
     explicitLog: options.logPattern !== undefined,
     now,
@@ -74,7 +76,7 @@ export async function runEvaluation(config: Config, options: RunEvaluationOption
   }
   // A run per evaluated experiment; with no prod or no staging there is nothing to record.
   let run: Run | null = null;
-  if (state.prod !== null && state.staging !== null && state.prod !== state.staging) {
+  if (state.prod !== null && ((state.staging !== null && state.prod !== state.staging) || evaluation.design === 'watch')) {
     run = await openEvaluationRun(client, config, evaluation);
     evaluation.mlflow_run_id = run.info.run_id;
   }

@@ -2,11 +2,13 @@
  * Seeded, pure generator of realistic A/B traffic for the validity benchmark: users with a
  * geometric (or heavy-tailed) number of requests whose requests interleave in time, per-user
  * accuracy (difficulty) drawn from a Beta around the arm's accuracy, lognormal latency, failures and
- * partial labelling. The random source is passed in, so a seed pins every event.
+ * partial labelling. Each request also carries the other model's answer to it (what a shadow
+ * deployment sees), correlated as two models on the same input are. The random source is passed in,
+ * so a seed pins every event.
  */
 
 import { InputError, describe } from '../errors.js';
-import { drawBeta, drawExponential, drawGeometric, drawLognormal, drawUniformInt, lognormalLogMean, type Random } from '../random.js';
+import { drawBeta, drawExponential, drawGeometric, drawLognormal, drawUniformInt, lognormalLogMean, seededRandom, type Random } from '../random.js';
 
 export interface ArmModel {
   /** Mean accuracy of the arm; each user's own accuracy is Beta(mean·κ, (1 − mean)·κ). */
@@ -33,7 +35,15 @@ export interface TrafficModel {
   latencySigma: number;
   /** Share of answered requests that get a label. */
   labelShare: number;
+  /**
+   * How the other model's verdict on a request follows this one's: with this probability both come
+   * from one uniform draw u (each right iff u < its accuracy for the user: the request is as hard for
+   * both), else from independent draws. Default DEFAULT_PAIR_COUPLING.
+   */
+  pairCoupling?: number;
 }
+
+export const DEFAULT_PAIR_COUPLING = 0.8;
 
 export const REALISTIC_TRAFFIC: Readonly<Omit<TrafficModel, 'A' | 'B' | 'splitB'>> = Object.freeze({
   meanRequests: 5,
@@ -43,6 +53,7 @@ export const REALISTIC_TRAFFIC: Readonly<Omit<TrafficModel, 'A' | 'B' | 'splitB'
   userConcentration: 10,
   latencySigma: 0.5,
   labelShare: 1,
+  pairCoupling: DEFAULT_PAIR_COUPLING,
 });
 
 /** One request as the router logs it, in arrival order. */
@@ -55,6 +66,17 @@ export interface TrafficEvent {
   correct: boolean | null;
   /** When the request arrived, on the arrival clock: user i arrives (and sends its first request) at time i. */
   time: number;
+  /** The other model's answer to the same request: B's for a user in A (the shadow in a paired test), A's for one in B. */
+  other: OtherAnswer;
+}
+
+export interface OtherAnswer {
+  latencyMs: number;
+  failed: boolean;
+  /** null when the request got no label, or either model failed */
+  correct: boolean | null;
+  /** Both models answered alike, two wrong answers counting as alike (as with two classes); null when either failed. */
+  agree: boolean | null;
 }
 
 export interface TrafficOptions {
@@ -108,6 +130,7 @@ function validateModel(model: TrafficModel, meanGap: unknown): void {
   }
   if (!(typeof latencySigma === 'number' && Number.isFinite(latencySigma) && latencySigma >= 0)) fail('latencySigma', 'a number ≥ 0', latencySigma);
   if (!inUnit(labelShare)) fail('labelShare', 'a number in [0, 1]', labelShare);
+  if (model.pairCoupling !== undefined && !inUnit(model.pairCoupling)) fail('pairCoupling', 'a number in [0, 1]', model.pairCoupling);
   if (!isFinitePositive(meanGap)) throw new InputError(`traffic meanGap: expected a positive number, got ${describe(meanGap)}`);
 }
 
@@ -189,6 +212,8 @@ class UserSlots {
   ids = new Float64Array(256);
   isB = new Uint8Array(256);
   accuracy = new Float64Array(256);
+  /** The other model's accuracy for the user. */
+  otherAccuracy = new Float64Array(256);
   remaining = new Int32Array(256);
   private free = new Int32Array(256);
   private freeCount = 0;
@@ -208,6 +233,7 @@ class UserSlots {
     this.ids = doubled(this.ids);
     this.isB = doubled(this.isB);
     this.accuracy = doubled(this.accuracy);
+    this.otherAccuracy = doubled(this.otherAccuracy);
     this.remaining = doubled(this.remaining);
     this.free = doubled(this.free);
   }
@@ -230,6 +256,7 @@ export function traffic(random: Random, model: TrafficModel, options: TrafficOpt
 
 function* generate(random: Random, model: TrafficModel, meanGap: number): Generator<TrafficEvent> {
   const { A, B, splitB, meanRequests, heavyShare, heavyMin, heavyMax, userConcentration: kappa, latencySigma, labelShare } = model;
+  const coupling = model.pairCoupling ?? DEFAULT_PAIR_COUPLING;
   const logMeanA = lognormalLogMean(A.latencyMs, latencySigma);
   const logMeanB = lognormalLogMean(B.latencyMs, latencySigma);
   const heap = new TimeHeap();
@@ -248,7 +275,11 @@ function* generate(random: Random, model: TrafficModel, meanGap: number): Genera
       users.ids[slot] = nextUser;
       users.isB[slot] = toB ? 1 : 0;
       users.remaining[slot] = random() < heavyShare ? drawUniformInt(random, heavyMin, heavyMax) : drawGeometric(random, meanRequests);
-      users.accuracy[slot] = drawUserAccuracy(random, toB ? B.accuracy : A.accuracy, kappa);
+      // Common random numbers: the user's two accuracies come from one sub-stream, so a user hard for
+      // one model is hard for the other (the same accuracy when the two means are equal).
+      const difficulty = Math.floor(random() * 4294967296);
+      users.accuracy[slot] = drawUserAccuracy(seededRandom(difficulty), toB ? B.accuracy : A.accuracy, kappa);
+      users.otherAccuracy[slot] = drawUserAccuracy(seededRandom(difficulty), toB ? A.accuracy : B.accuracy, kappa);
       nextUser++;
     } else {
       slot = heap.slots[0]!;
@@ -256,16 +287,33 @@ function* generate(random: Random, model: TrafficModel, meanGap: number): Genera
     }
     const toB = users.isB[slot] === 1;
     const arm = toB ? B : A;
+    const otherArm = toB ? A : B;
     const failed = arm.failureRate > 0 && random() < arm.failureRate;
     const latencyMs = latencySigma > 0 ? drawLognormal(random, toB ? logMeanB : logMeanA, latencySigma) : arm.latencyMs;
     const labeled = !failed && (labelShare >= 1 || random() < labelShare);
+    // The request's difficulty: this model is right iff u < its accuracy for the user.
+    const u = failed ? 1 : random();
+    const otherFailed = otherArm.failureRate > 0 && random() < otherArm.failureRate;
+    const otherLatencyMs = latencySigma > 0 ? drawLognormal(random, toB ? logMeanA : logMeanB, latencySigma) : otherArm.latencyMs;
+    const right = u < users.accuracy[slot]!;
+    let otherRight: boolean | null = null;
+    if (!failed && !otherFailed) {
+      const shared = coupling >= 1 || (coupling > 0 && random() < coupling);
+      otherRight = (shared ? u : random()) < users.otherAccuracy[slot]!;
+    }
     const event: TrafficEvent = {
       user: users.ids[slot]!,
       variant: toB ? 'B' : 'A',
       latencyMs,
       failed,
-      correct: labeled ? random() < users.accuracy[slot]! : null,
+      correct: labeled ? right : null,
       time,
+      other: {
+        latencyMs: otherLatencyMs,
+        failed: otherFailed,
+        correct: labeled && otherRight !== null ? otherRight : null,
+        agree: otherRight === null ? null : right === otherRight,
+      },
     };
     const left = users.remaining[slot]! - 1;
     users.remaining[slot] = left;

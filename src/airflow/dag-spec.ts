@@ -62,6 +62,8 @@ export function dagSpec(config: Config): DagSpec {
       'drift.log_window': drift.log_window,
       'training.min_holdout_accuracy': training.min_holdout_accuracy,
       'router.ab_start_split': router.ab_start_split,
+      'router.ab_start_shadow_share': router.ab_start_shadow_share,
+      'ab.design': ab.design,
       'ab.alpha': ab.alpha,
       'ab.mode': ab.mode,
       'ab.margin': ab.margin,

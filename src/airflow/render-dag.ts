@@ -32,7 +32,7 @@ export interface RenderedDag {
 /** Task ids: outside callers (tests, the demo, dashboards) read task states and XComs by these. */
 export const TASKS = {
   monitor: { checkDrift: 'check_drift', branch: 'branch_on_drift', retrain: 'retrain', startAb: 'start_ab', noDrift: 'no_drift' },
-  ab: { evaluate: 'ab_evaluate', branch: 'branch_on_decision', promoted: 'promoted', rejected: 'rejected', waitForData: 'wait_for_data' },
+  ab: { evaluate: 'ab_evaluate', branch: 'branch_on_decision', promoted: 'promoted', rejected: 'rejected', rolledBack: 'rolled_back', waitForData: 'wait_for_data' },
 } as const;
 
 // Runs the CLI and prints its stdout last. Progress (stderr) streams into the task log as it comes;
@@ -156,7 +156,8 @@ export function renderMonitorDag(spec: DagSpec, deployment: string): RenderedDag
     [
       `\`${t.checkDrift}\` runs \`driftgate drift\` on the router log once it has traffic, else on \`dataset.current\`.`,
       `On drift, \`${t.retrain}\` runs \`driftgate train --trigger drift\` with this run's id (a retry reuses the`,
-      `version the first attempt registered) and \`${t.startAb}\` opens the A/B test at \`router.ab_start_split\`.`,
+      `version the first attempt registered) and \`${t.startAb}\` opens the A/B test as \`ab.design\` says (users sent to`,
+      `staging at \`router.ab_start_split\`, staging in shadow at \`router.ab_start_shadow_share\`, or both).`,
       `Without drift, \`${t.noDrift}\` runs and nothing else happens.`,
     ],
     spec,
@@ -203,17 +204,18 @@ export function renderAbDag(spec: DagSpec, deployment: string): RenderedDag {
     [
       `\`${t.evaluate}\` runs \`driftgate ab evaluate --apply\` on the router log: on \`promote\` staging becomes prod,`,
       `on \`reject\` staging is dropped, and on \`continue\` the test keeps running until a later run decides.`,
-      `The branch marks the outcome with \`${t.promoted}\`, \`${t.rejected}\` or \`${t.waitForData}\`.`,
+      `After a promotion it watches the new prod against the previous one in shadow: on \`rollback\` the new prod was worse and is rolled back.`,
+      `The branch marks the outcome with \`${t.promoted}\`, \`${t.rejected}\`, \`${t.rolledBack}\` or \`${t.waitForData}\`.`,
     ],
     spec,
   );
   const source = `${header(deployment)}
-"""Driftgate A/B evaluation: promote, reject, or wait for more data."""
+"""Driftgate A/B evaluation: promote, reject, roll back a watched prod, or wait for more data."""
 
 ${common(spec, spec.ab.dagId, spec.ab.schedule, doc)}
 
 AB_EVALUATE = ${pyRawBlock(SCRIPTS.abEvaluate)}
-OUTCOMES = ${pyValue({ promote: t.promoted, reject: t.rejected, continue: t.waitForData })}
+OUTCOMES = ${pyValue({ promote: t.promoted, reject: t.rejected, rollback: t.rolledBack, continue: t.waitForData })}
 
 with DAG(description="Evaluate the A/B test and apply its decision", **dag_args()):
     ab_evaluate = driftgate_task(${pyString(t.evaluate)}, AB_EVALUATE)

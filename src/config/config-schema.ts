@@ -101,6 +101,8 @@ export const configSchema = object({
     ab_split_b: share(0),
     /** The split the monitor DAG opens an A/B test with. */
     ab_start_split: share(0.5),
+    /** The shadow share an A/B test opens with when ab.design is shadow or both. */
+    ab_start_shadow_share: number({ above: 0, max: 1, default: 1 }),
     assignment_seed: string({ default: 'driftgate' }),
     /** token: labels (POST /feedback, an inline label) need the label token (DRIFTGATE_LABEL_TOKEN); open: anyone may send them. */
     labels: oneOf(['token', 'open'] as const, { default: 'token' }),
@@ -138,6 +140,15 @@ export const configSchema = object({
     batch_max_size: number({ integer: true, min: 1, max: 4096, default: 64 }),
     batch_max_wait_ms: number({ min: 0, max: 1000, default: 2 }),
     registry_poll_s: number({ above: 0, default: 10 }),
+    /**
+     * Share of the requests prod answers that the shadow model (staging, or the replaced prod during a
+     * watch) also predicts, off the reply path; applied live, like ab_split_b.
+     */
+    shadow_share: share(0),
+    /** Shadow predictions waiting or running at most; one more is dropped and counted. */
+    shadow_queue: number({ integer: true, min: 1, max: 1_000_000, default: 256 }),
+    /** Python workers of the shadow's own pool: a slow shadow never occupies prod's workers. */
+    shadow_workers: number({ integer: true, min: 1, max: 64, default: 1 }),
   }),
   ab: object({
     alpha: number({ above: 0, max: 0.5, default: AB_DEFAULTS.alpha }),
@@ -153,6 +164,22 @@ export const configSchema = object({
     checkpoint_every: positiveInt(AB_DEFAULTS.checkpoint_every),
     srm_alpha: number({ above: 0, below: 1, default: AB_DEFAULTS.srm_alpha }),
     max_malformed_share: share(AB_DEFAULTS.max_malformed_share),
+    /**
+     * How a candidate is tested: split (users sent to B by router.ab_split_b), shadow (B predicts
+     * beside prod on prod's requests, router.shadow_share, judged by the paired test), or both.
+     */
+    design: oneOf(['split', 'shadow', 'both'] as const, { default: 'split' }),
+    /**
+     * After a promotion the replaced prod predicts in shadow beside the new one until this many
+     * labelled pairs or hours (whichever comes first; both 0: no watch); a new prod found worse is
+     * rolled back.
+     */
+    watch: object({
+      labels: number({ integer: true, min: 0, default: 1000 }),
+      hours: number({ min: 0, default: 24 }),
+      /** Share of prod's requests the previous prod also predicts during the watch. */
+      share: number({ above: 0, max: 1, default: 1 }),
+    }),
     /** Promotion also needs each of these shown to hold; one shown breached rejects. */
     guardrails: object({
       /** B's mean latency may exceed A's by at most this share (0.25: 25% slower). */

@@ -18,7 +18,7 @@ export type FixedColumn = (typeof LOG_HEAD_COLUMNS)[number] | (typeof LOG_TAIL_C
 export type Variant = 'A' | 'B';
 
 /** Every event kind a row may carry; the README's log section documents each one. */
-export const EVENT_KINDS = ['prediction', 'feedback', 'failure', 'split'] as const;
+export const EVENT_KINDS = ['prediction', 'feedback', 'failure', 'split', 'shadow'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** What rows are checked against: the configured features and classes. */

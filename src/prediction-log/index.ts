@@ -20,6 +20,7 @@ export {
   feedbackLine,
   parseLogTime,
   predictionLine,
+  shadowLine,
   splitEventLine,
   type FailureEntry,
   type FailureRecord,
@@ -28,6 +29,8 @@ export {
   type LogEntry,
   type PredictionEntry,
   type PredictionRecord,
+  type ShadowEntry,
+  type ShadowRecord,
   type SplitEntry,
   type SplitRecord,
 } from './rows.js';

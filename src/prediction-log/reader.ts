@@ -273,7 +273,7 @@ class Scan {
 }
 
 /**
- * The request ids of the prediction and failure rows at the current time stamp (a request has one or the other). A row written twice (a copy of
+ * The request ids of the prediction, failure and shadow rows at the current time stamp (a request has a prediction or a failure, and may have a shadow row). A row written twice (a copy of
  * a file in the set, a retried write) has its original's time stamp, and the merge by time puts the
  * two side by side; ids are random, so a repeat at another time is not looked for.
  */
@@ -301,7 +301,8 @@ class SameTimeIds {
 /**
  * Read every file of the set, merged by time (ties keep file order, then line order), handing each
  * valid row to `onEntry`. A prediction or failure whose request id was already logged at the same
- * time stamp is the same row written twice: it is malformed, not counted again.
+ * time stamp, or a shadow row whose request id already had a shadow row then, is the same row written
+ * twice: it is malformed, not counted again.
  */
 export async function scanLog(set: LogSet, schema: LogSchema, onEntry: EntryHandler, options: ScanOptions = {}): Promise<ScanReport> {
   const scan = new Scan(schema, options, options.signal);
@@ -312,8 +313,9 @@ export async function scanLog(set: LogSet, schema: LogSchema, onEntry: EntryHand
     const entry = cursor.entries[cursor.index]!;
     const at = { file: cursor.file.path, line: cursor.lines[cursor.index]! };
     cursor.index++;
-    if (entry.event === 'prediction' || entry.event === 'failure') {
-      const before = recent.check(entry.requestId, entry.ts, at);
+    if (entry.event === 'prediction' || entry.event === 'failure' || entry.event === 'shadow') {
+      // A shadow row shares its request id with the request's prod row, which may bear the same time stamp.
+      const before = recent.check(entry.event === 'shadow' ? `shadow ${entry.requestId}` : entry.requestId, entry.ts, at);
       if (before !== null) {
         scan.malformed(at.file, at.line, `request_id ${JSON.stringify(entry.requestId)} was already logged (${before.file}:${before.line})`);
         return;

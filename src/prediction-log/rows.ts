@@ -50,15 +50,42 @@ export interface SplitRecord {
   splitB: number;
 }
 
+/**
+ * A shadow model's prediction for a request prod answered (router.shadow_share), written after the
+ * prod row of the same request: the same request id, user and features, no variant (the client never
+ * saw it), the shadowed alias (staging, or previous_<prod alias> during a post-promotion watch).
+ */
+export interface ShadowRecord {
+  ts: number;
+  requestId: string;
+  userId: string;
+  /** The alias the shadow version stands for: config.mlflow.staging_alias, or previous_<prod alias>. */
+  alias: string;
+  version: string;
+  /** Feature values in config order, as the prod row has them. */
+  features: readonly (number | string)[];
+  /** The shadow's class, or null when it could not predict the row (errorCode says why). */
+  prediction: string | null;
+  /** Why the shadow gave no prediction (PREDICTION_FAILED: this row; WORKER_FAILED, MODEL_UNAVAILABLE: its batch); null with a prediction. */
+  errorCode: string | null;
+  /**
+   * The latency the request would have had with the shadow's model: prod's logged latency with prod's
+   * worker round trip replaced by the shadow batch's (see shadowLatencyMs in src/router/shadow.ts).
+   */
+  latencyMs: number;
+}
+
 export type LogEntry =
   | ({ event: 'prediction' } & PredictionRecord)
   | ({ event: 'feedback' } & FeedbackRecord)
   | ({ event: 'failure' } & FailureRecord)
-  | ({ event: 'split' } & SplitRecord);
+  | ({ event: 'split' } & SplitRecord)
+  | ({ event: 'shadow' } & ShadowRecord);
 export type PredictionEntry = Extract<LogEntry, { event: 'prediction' }>;
 export type FeedbackEntry = Extract<LogEntry, { event: 'feedback' }>;
 export type FailureEntry = Extract<LogEntry, { event: 'failure' }>;
 export type SplitEntry = Extract<LogEntry, { event: 'split' }>;
+export type ShadowEntry = Extract<LogEntry, { event: 'shadow' }>;
 
 function latencyCell(latencyMs: number): number {
   return Math.round(latencyMs * 1000) / 1000;
@@ -68,14 +95,18 @@ export function predictionLine(record: PredictionRecord): string {
   return encodeLine(predictionCells(record));
 }
 
-/** The cells of a row about one request (a prediction or a failure): who, which arm, what it was sent. */
-function requestCells(event: 'prediction' | 'failure', record: PredictionRecord | FailureRecord, outcome: { prediction: string | null; label: string | null; errorCode: string | null }): Cell[] {
+/** The cells of a row about one request (a prediction, a failure or a shadow prediction): who, which arm, what it was sent. */
+function requestCells(
+  event: 'prediction' | 'failure' | 'shadow',
+  record: PredictionRecord | FailureRecord | ShadowRecord,
+  outcome: { prediction: string | null; label: string | null; errorCode: string | null },
+): Cell[] {
   return [
     new Date(record.ts).toISOString(),
     event,
     record.requestId,
     record.userId,
-    record.variant,
+    'variant' in record ? record.variant : null,
     record.alias,
     record.version,
     ...record.features,
@@ -106,6 +137,15 @@ export function failureLine(record: FailureRecord): string {
 /** A failure row: the request's cells as a prediction has them, no prediction or label, the error code. */
 export function failureCells(record: FailureRecord): Cell[] {
   return requestCells('failure', record, { prediction: null, label: null, errorCode: record.errorCode });
+}
+
+export function shadowLine(record: ShadowRecord): string {
+  return encodeLine(shadowCells(record));
+}
+
+/** A shadow row: a prediction row's cells for the same request, with no variant and no label; a failed one has the error code instead of a prediction. */
+export function shadowCells(record: ShadowRecord): Cell[] {
+  return requestCells('shadow', record, { prediction: record.prediction, label: null, errorCode: record.errorCode });
 }
 
 // Not splitLine: line.ts's splitLine splits a CSV line into its cells.
@@ -222,7 +262,8 @@ export function parseLogTime(text: string): number {
  * feature a number within the float32 range (or a category), a prediction among the classes, a
  * label among the classes or none, and a latency >= 0; a feedback row has a label among the classes;
  * a failure has a prediction's request cells (its version may be empty), an error code and a latency
- * >= 0; a split row (no request id) has ab_split_b, a number in [0, 1].
+ * >= 0; a split row (no request id) has ab_split_b, a number in [0, 1]; a shadow row has a
+ * prediction's cells with an empty variant and label and a non-empty model_alias.
  */
 export function decodeRow(cells: readonly string[], layout: LogLayout, schema: LogSchema, classes: ReadonlyMap<string, string>): LogEntry | RowProblem {
   if (cells.length !== layout.width) return { problem: `expected ${layout.width} fields, got ${cells.length}` };
@@ -251,8 +292,15 @@ export function decodeRow(cells: readonly string[], layout: LogLayout, schema: L
     return { event: 'feedback', ts, requestId, label };
   }
   const failure = event === 'failure';
-  const variant = cells[f.variant]!;
-  if (variant !== 'A' && variant !== 'B') return { problem: `variant: expected "A" or "B", got ${got(variant)}` };
+  const shadow = event === 'shadow';
+  const variantText = cells[f.variant]!;
+  // Checked here for every event but shadow, so the failure and prediction rows below have one.
+  const variant: Variant | null = variantText === 'A' || variantText === 'B' ? variantText : null;
+  if (shadow) {
+    // The client never saw a shadow's answer: it belongs to no arm, and carries no label of its own.
+    if (variantText !== '') return { problem: `variant: expected an empty value on a shadow row, got ${got(variantText)}` };
+    if (labelText !== '') return { problem: `label: expected an empty value on a shadow row (feedback for the request labels it), got ${got(labelText)}` };
+  } else if (variant === null) return { problem: `variant: expected "A" or "B", got ${got(variantText)}` };
   const version = cells[f.model_version]!;
   if (failure) {
     // A failure may come before its alias served any version (no model loaded).
@@ -274,12 +322,23 @@ export function decodeRow(cells: readonly string[], layout: LogLayout, schema: L
     }
   }
   const alias = cells[f.model_alias]!;
-  if (failure) {
-    const errorCode = f.error_code === -1 ? '' : cells[f.error_code]!;
-    if (!ERROR_CODE.test(errorCode)) return { problem: `error_code: expected an error code (capital letters, digits and _, such as "PREDICTION_FAILED"), got ${got(errorCode)}` };
+  const errorText = f.error_code === -1 ? '' : cells[f.error_code]!;
+  const badErrorCode = (): RowProblem => ({ problem: `error_code: expected an error code (capital letters, digits and _, such as "PREDICTION_FAILED"), got ${got(errorText)}` });
+  if (shadow && errorText !== '') {
+    // The shadow could not predict this request: no prediction, the reason instead.
+    if (!ERROR_CODE.test(errorText)) return badErrorCode();
+    if (alias === '') return { problem: 'model_alias: expected the shadowed alias on a shadow row, got an empty value' };
+    if (cells[f.prediction]! !== '') return { problem: `prediction: expected an empty value on a failed shadow row (error_code ${errorText}), got ${got(cells[f.prediction]!)}` };
     const latencyMs = latencyOf(cells[f.latency_ms]!);
     if (typeof latencyMs !== 'number') return latencyMs;
-    return { event: 'failure', ts, requestId, userId, variant, alias, version: version === '' ? null : version, features, errorCode, latencyMs };
+    return { event: 'shadow', ts, requestId, userId, alias, version, features, prediction: null, errorCode: errorText, latencyMs };
+  }
+  if (failure) {
+    const errorCode = errorText;
+    if (!ERROR_CODE.test(errorCode)) return badErrorCode();
+    const latencyMs = latencyOf(cells[f.latency_ms]!);
+    if (typeof latencyMs !== 'number') return latencyMs;
+    return { event: 'failure', ts, requestId, userId, variant: variant!, alias, version: version === '' ? null : version, features, errorCode, latencyMs };
   }
   const predictionText = cells[f.prediction]!;
   const prediction = classes.get(predictionText);
@@ -287,12 +346,16 @@ export function decodeRow(cells: readonly string[], layout: LogLayout, schema: L
   if (label === undefined) return unknown('label', labelText);
   const latencyMs = latencyOf(cells[f.latency_ms]!);
   if (typeof latencyMs !== 'number') return latencyMs;
+  if (shadow) {
+    if (alias === '') return { problem: 'model_alias: expected the shadowed alias on a shadow row, got an empty value' };
+    return { event: 'shadow', ts, requestId, userId, alias, version, features, prediction, errorCode: null, latencyMs };
+  }
   return {
     event: 'prediction',
     ts,
     requestId,
     userId,
-    variant,
+    variant: variant!,
     alias,
     version,
     features,

@@ -34,10 +34,12 @@ import {
   feedbackLine,
   isProblem,
   predictionLine,
+  shadowLine,
   splitEventLine,
   type FailureRecord,
   type FeedbackRecord,
   type PredictionRecord,
+  type ShadowRecord,
   type SplitRecord,
 } from './rows.js';
 
@@ -205,6 +207,10 @@ export class LogWriter {
 
   appendSplit(record: SplitRecord): Promise<void> {
     return this.append(splitEventLine(record, this.options.schema.features.length), 'split');
+  }
+
+  appendShadow(record: ShadowRecord): Promise<void> {
+    return this.append(shadowLine(record), 'shadow');
   }
 
   /**

@@ -3,9 +3,10 @@
  * only truth about which version is prod and which is staging.
  */
 import type { Config } from '../config/index.js';
-import type { MlflowClient } from './client.js';
+import { modelTag, type MlflowClient } from './client.js';
 import { JOURNAL_TAG, previousAlias } from './vocabulary.js';
 import type { Transition } from './promotion.js';
+import { readWatch, type Watch } from './watch.js';
 
 export interface RegistryState {
   prod: string | null;
@@ -13,12 +14,14 @@ export interface RegistryState {
   previous: string | null;
   /** A transition an interrupted command started (the journal tag), or null. */
   journal: Transition | null;
+  /** The watch after the last promotion, while prod is still the version it watches; else null. */
+  watch: Watch | null;
 }
 
 export async function registryState(client: Pick<MlflowClient, 'getRegisteredModel'>, config: Config): Promise<RegistryState> {
   const model = await client.getRegisteredModel(config.mlflow.model_name);
   const alias = (name: string): string | null => model?.aliases?.find((a) => a.alias === name)?.version ?? null;
-  const text = model?.tags?.find((t) => t.key === JOURNAL_TAG)?.value;
+  const text = modelTag(model, JOURNAL_TAG);
   let journal: Transition | null = null;
   if (text) {
     try {
@@ -27,7 +30,9 @@ export async function registryState(client: Pick<MlflowClient, 'getRegisteredMod
       journal = null;
     }
   }
-  return { prod: alias(config.mlflow.prod_alias), staging: alias(config.mlflow.staging_alias), previous: alias(previousAlias(config)), journal };
+  const prod = alias(config.mlflow.prod_alias);
+  const watch = readWatch(model)?.watch ?? null;
+  return { prod, staging: alias(config.mlflow.staging_alias), previous: alias(previousAlias(config)), journal, watch: watch !== null && watch.version === prod ? watch : null };
 }
 
 /**

@@ -302,6 +302,11 @@ export function versionTag(version: ModelVersion, key: string): string | undefin
   return version.tags?.find((t) => t.key === key)?.value;
 }
 
+/** A tag on the registered model (the journal, the watch), or undefined. */
+export function modelTag(model: RegisteredModel | null, key: string): string | undefined {
+  return model?.tags?.find((t) => t.key === key)?.value;
+}
+
 /** The configured tracking server, checked to answer before anything else is asked of it. */
 export async function connectRegistry(config: Pick<Config, 'mlflow'>): Promise<MlflowClient> {
   const client = new MlflowClient(config.mlflow.tracking_uri);

@@ -9,7 +9,8 @@ import type { Config } from '../config/index.js';
 import { DriftgateError, InputError } from '../errors.js';
 import { registryState, type RegistryState } from './aliases.js';
 import { type MlflowClient, type ModelVersion, versionTag } from './client.js';
-import { JOURNAL_TAG, previousAlias, VERSION_TAGS, type DecisionTag } from './vocabulary.js';
+import { JOURNAL_TAG, previousAlias, VERSION_TAGS, WATCH_TAG, type DecisionTag } from './vocabulary.js';
+import { readWatch, type Watch } from './watch.js';
 
 export interface Transition {
   kind: 'promote' | 'reject' | 'rollback';
@@ -27,6 +28,8 @@ export interface Transition {
   /** The MLflow run of the evaluation that decided it, if any. */
   runId: string | null;
   at: string;
+  /** promote: the watch the new prod starts under (ab.watch), or null (none configured, nothing replaced). Absent in older journals. */
+  watch?: { labels: number; hours: number } | null;
 }
 
 /** The registry calls a transition makes; MlflowClient in production. */
@@ -38,7 +41,7 @@ export type RegistryClient = Pick<
 export interface PromotionDeps {
   client: RegistryClient;
   config: Config;
-  /** Sets router.ab_split_b to 0 in the config file (writeSplit in production; a spy in tests). */
+  /** Sets router.ab_split_b and router.shadow_share to 0 in the config file (resetShares in production; a spy in tests). */
   resetSplit: () => void;
   log: (line: string) => void;
   now?: () => Date;
@@ -77,7 +80,7 @@ async function execute(deps: PromotionDeps, t: Transition): Promise<string[]> {
   };
   const endStaging = async (): Promise<void> => {
     deps.resetSplit();
-    steps.push('router.ab_split_b reset to 0');
+    steps.push('router.ab_split_b and router.shadow_share reset to 0');
     // Only remove staging if it still names this version: a newer candidate may have taken it since.
     const now = await registryState(client, config);
     if (now.staging === t.version) {
@@ -96,6 +99,11 @@ async function execute(deps: PromotionDeps, t: Transition): Promise<string[]> {
       await tagDecision(t.replaced, 'replaced', { [VERSION_TAGS.replacedBy]: t.version });
     }
     if (t.fromStaging) await endStaging();
+    if (t.replaced && t.watch) {
+      const watch: Watch = { version: t.version, previous: t.replaced, started_at: t.at, labels: t.watch.labels, hours: t.watch.hours };
+      await client.setModelTag(name, WATCH_TAG, JSON.stringify(watch));
+      steps.push(`watch started: version ${t.version} beside version ${t.replaced} in shadow, for ${t.watch.labels} labelled pairs or ${t.watch.hours} hours`);
+    } else await clearWatch(deps, steps);
   } else if (t.kind === 'reject') {
     await tagDecision(t.version, 'rejected');
     await endStaging();
@@ -111,7 +119,24 @@ async function execute(deps: PromotionDeps, t: Transition): Promise<string[]> {
       await client.deleteAlias(name, previousAlias(config));
       steps.push(`alias ${previousAlias(config)} removed (nothing older to roll back to)`);
     }
+    await clearWatch(deps, steps);
   }
+  return steps;
+}
+
+/** Ends a watch, if one is on: a rollback or a newer promotion makes it moot. Idempotent. */
+async function clearWatch(deps: PromotionDeps, steps: string[]): Promise<void> {
+  const name = deps.config.mlflow.model_name;
+  const current = readWatch(await deps.client.getRegisteredModel(name));
+  if (current === null) return;
+  await deps.client.deleteModelTag(name, WATCH_TAG);
+  steps.push(`watch ended${current.watch ? ` (version ${current.watch.version} beside ${current.watch.previous})` : ''}`);
+}
+
+/** End the watch after a promotion: it ran its course, and the new prod stays. */
+export async function endWatch(deps: PromotionDeps): Promise<string[]> {
+  const steps: string[] = [];
+  await clearWatch(deps, steps);
   return steps;
 }
 
@@ -161,7 +186,7 @@ export async function recover(deps: PromotionDeps): Promise<{ transition: Transi
     log(`[registry] ${config.mlflow.staging_alias} and ${config.mlflow.prod_alias} both point at version ${now.prod}; removing the leftover ${config.mlflow.staging_alias}`);
     deps.resetSplit();
     await client.deleteAlias(config.mlflow.model_name, config.mlflow.staging_alias);
-    steps.push('router.ab_split_b reset to 0', `alias ${config.mlflow.staging_alias} removed (it pointed at prod version ${now.prod})`);
+    steps.push('router.ab_split_b and router.shadow_share reset to 0', `alias ${config.mlflow.staging_alias} removed (it pointed at prod version ${now.prod})`);
   }
   return { transition, steps };
 }
@@ -171,6 +196,12 @@ async function requireVersion(client: RegistryClient, config: Config, version: s
   const found = await client.getVersion(config.mlflow.model_name, version);
   if (!found) throw new InputError(`version ${version} of ${config.mlflow.model_name} does not exist in the registry`, { code: 'NOT_FOUND' });
   return found;
+}
+
+/** The watch a promotion over `replaced` starts: ab.watch, unless both of its limits are 0 or nothing is replaced. */
+function watchFor(config: Config, replaced: string | null): Transition['watch'] {
+  const { labels, hours } = config.ab.watch;
+  return replaced !== null && (labels > 0 || hours > 0) ? { labels, hours } : null;
 }
 
 function stamp(deps: PromotionDeps): string {
@@ -198,6 +229,7 @@ export async function promote(
     reason: options.reason,
     runId: options.runId ?? null,
     at: stamp(deps),
+    watch: watchFor(deps.config, state.prod),
   };
   const steps = await run(deps, t);
   return { transition: t, steps: [...recovered.steps, ...steps], recovered: recovered.transition, message: `version ${t.version} is now ${deps.config.mlflow.prod_alias}${t.replaced ? `; version ${t.replaced} is kept as ${previousAlias(deps.config)}` : ''}` };

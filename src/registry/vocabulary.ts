@@ -41,6 +41,12 @@ export type DecisionTag = 'promoted' | 'manual-promote' | 'rejected' | 'replaced
 /** Tag on the registered model holding the transition in progress (JSON). */
 export const JOURNAL_TAG = 'driftgate.transition';
 
+/**
+ * Tag on the registered model while a promotion is watched (JSON `{"version", "previous", "started_at"}`,
+ * read by src/registry/watch.ts): the replaced prod predicts in shadow beside the new one.
+ */
+export const WATCH_TAG = 'driftgate.watch';
+
 /** Tags on an A/B evaluation's MLflow run. */
 export const RUN_TAGS = {
   kind: 'driftgate.kind',

@@ -29,11 +29,11 @@ export function svgChart(width: number, height: number, label: string, body: rea
   return [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(label)}">`, ...body, '</svg>'].join('');
 }
 
-/** A whole page: the document head with its title and inline style, then the body. */
-export function htmlPage(title: string, style: string, body: readonly string[]): string {
+/** A whole page: the document head with its title, inline style and any extra head elements (`head`, as markup), then the body. */
+export function htmlPage(title: string, style: string, body: readonly string[], head: readonly string[] = []): string {
   return [
     '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${head.join('')}`,
     `<title>${escapeHtml(title)}</title><style>${style}</style></head><body>`,
     ...body,
     '</body></html>',

@@ -14,6 +14,8 @@ import { adminRoutes } from './routes/admin.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
 import { predictRoutes } from './routes/predict.js';
+import { NO_SHADOW } from './shadow.js';
+import { statusRoutes } from './routes/status.js';
 import { explainSchemaFailure, type SchemaFailure } from './schemas.js';
 
 declare module 'fastify' {
@@ -63,6 +65,7 @@ export function buildApp(deps: RouterDeps): FastifyInstance {
     clock: deps.clock ?? { now: Date.now },
     lifecycle: deps.lifecycle ?? { starting: null, draining: false },
     logProblem: deps.logProblem ?? (() => null),
+    shadow: deps.shadow ?? NO_SHADOW,
     counts: { A: 0, B: 0 },
     startedAt: Date.now(),
   };
@@ -113,7 +116,7 @@ export function buildApp(deps: RouterDeps): FastifyInstance {
     const error = new RouterError(
       404,
       'NOT_FOUND',
-      `expected one of POST /predict, POST /feedback, GET /ab, PUT /ab, POST /admin/reload, GET /health, GET /ready, GET /metrics; got ${request.method} ${request.url.split('?')[0]}`,
+      `expected one of POST /predict, POST /feedback, GET /ab, PUT /ab, POST /admin/reload, GET /health, GET /ready, GET /metrics, GET /status, GET /status.json, GET /reports/<kind>/<id>/<file>; got ${request.method} ${request.url.split('?')[0]}`,
     );
     context.metrics.rejected.inc({ code: 'NOT_FOUND' });
     return reply.code(404).type('application/json').send(error.toBody());
@@ -131,5 +134,6 @@ export function buildApp(deps: RouterDeps): FastifyInstance {
   void app.register(abRoutes, context);
   void app.register(adminRoutes, context);
   void app.register(healthRoutes, context);
+  void app.register(statusRoutes, context);
   return app;
 }

@@ -44,3 +44,17 @@ export function assignVariant(userId: string, rule: AssignmentRule): Variant {
   if (rule.splitB >= 1) return 'B';
   return assignmentBucket(userId, rule.seed, rule.hashVersion) < rule.splitB ? 'B' : 'A';
 }
+
+/** The seed of shadow selection: fixed, so the log alone tells which requests a share picks. */
+export const SHADOW_SEED = 'shadow';
+
+/**
+ * Whether a request prod answered is also predicted by the shadow (router.shadow_share): the request,
+ * not the user, is the unit, by the same versioned bucket of its id, so a given request id is picked
+ * or not for good, and raising the share only adds requests.
+ */
+export function shadowChosen(requestId: string, share: number, hashVersion: number = ASSIGNMENT_HASH_VERSION): boolean {
+  if (share <= 0) return false;
+  if (share >= 1) return true;
+  return assignmentBucket(requestId, SHADOW_SEED, hashVersion) < share;
+}

@@ -1,11 +1,12 @@
 /** What the router's parts share: the HTTP app's dependencies, and the context its route plugins read. */
 import type { FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/index.js';
-import type { FailureRecord, FeedbackRecord, PredictionRecord, SplitRecord, Variant } from '../prediction-log/index.js';
+import type { FailureRecord, FeedbackRecord, PredictionRecord, ShadowRecord, SplitRecord, Variant } from '../prediction-log/index.js';
 import type { LabelIndex } from './label-index.js';
 import type { RouterMetrics } from './metrics.js';
 import type { ModelBackend } from './model-set.js';
 import type { RequestIds } from './request-id.js';
+import type { ShadowBackend } from './shadow.js';
 
 /** The config as the router sees it while running: live values, and the one write it makes. */
 /** Where the process is: `starting` says what it waits for before serving (null once it serves); `draining` once it stops. */
@@ -35,6 +36,8 @@ export interface LogSink {
   appendFailure(record: FailureRecord): Promise<void>;
   /** The split in force from now on: at start and at each change. */
   appendSplit(record: SplitRecord): Promise<void>;
+  /** A shadow model's prediction for a request prod answered, after that request's row. */
+  appendShadow(record: ShadowRecord): Promise<void>;
 }
 
 export interface RouterDeps {
@@ -53,6 +56,8 @@ export interface RouterDeps {
   lifecycle?: Lifecycle;
   /** A problem with the predictions log (a failing disk), reported by /ready; null when healthy. */
   logProblem?: () => string | null;
+  /** Predicts beside prod off the reply path (router.shadow_share); none without it. */
+  shadow?: ShadowBackend;
 }
 
 /** Everything the route plugins share. */

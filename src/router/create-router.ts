@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config, Env } from '../config/index.js';
+import { previousAlias } from '../registry/vocabulary.js';
 import { buildApp } from './app.js';
 import type { Clock, Lifecycle, LogSink } from './context.js';
 import type { LabelIndex } from './label-index.js';
@@ -13,6 +14,7 @@ import { RouterMetrics } from './metrics.js';
 import { ModelSet, type ModelPool, type ServedRecord } from './model-set.js';
 import type { AliasRegistry } from './registry-poller.js';
 import type { RequestIds } from './request-id.js';
+import { shadowBatchSize, ShadowRunner } from './shadow.js';
 
 export interface RouterParts {
   pool: ModelPool;
@@ -30,12 +32,20 @@ export interface RouterParts {
   logger?: FastifyServerOptions['logger'];
   /** How many workers the pool should have (fewer ready is reported as degraded). */
   workers?: number;
+  /**
+   * The shadow's own worker pool (router.shadow_workers processes), so a slow shadow model never holds
+   * prod's workers; `start` starts its processes, once, when a shadow is first needed. Without it no
+   * request is shadowed.
+   */
+  shadow?: { pool: ModelPool; start?: () => void };
 }
 
 export interface Router {
   app: FastifyInstance;
   live: LiveConfig;
   models: ModelSet;
+  /** The shadow predictions (null without a shadow pool). */
+  shadow: ShadowRunner | null;
   metrics: RouterMetrics;
   /** Set `draining` when the process stops: new requests get 503 SHUTTING_DOWN. */
   lifecycle: Lifecycle;
@@ -56,6 +66,22 @@ export function createRouter(config: Config, env: Env, parts: RouterParts): Rout
   const { metrics } = parts;
   const clock = parts.clock ?? { now: Date.now };
   const live = new LiveConfig(config, env);
+  const shadow = parts.shadow
+    ? new ShadowRunner({
+        pool: parts.shadow.pool,
+        ...(parts.shadow.start ? { startPool: parts.shadow.start } : {}),
+        modelName: config.mlflow.model_name,
+        features: config.dataset.features,
+        classes: config.dataset.classes,
+        share: (kind) => (kind === 'watch' ? live.current.ab.watch.share : live.current.router.shadow_share),
+        queueLimit: config.router.shadow_queue,
+        workers: config.router.shadow_workers,
+        maxBatch: shadowBatchSize(config.router),
+        log: parts.log,
+        metrics,
+        now: clock.now,
+      })
+    : null;
   const models = new ModelSet({
     pool: parts.pool,
     ...(parts.served ? { served: parts.served } : {}),
@@ -70,6 +96,8 @@ export function createRouter(config: Config, env: Env, parts: RouterParts): Rout
     workers: parts.workers ?? config.router.workers,
     onBatch: (alias, size) => metrics.batchSize.observe({ alias }, size),
     onVersionChange: (alias, version) => metrics.setModelVersion(alias === 'prod' ? config.mlflow.prod_alias : config.mlflow.staging_alias, version),
+    previousAlias: previousAlias(config),
+    ...(shadow ? { onShadowTarget: (target) => void shadow.setTarget(target) } : {}),
   });
   const lifecycle: Lifecycle = { starting: null, draining: false };
   const app = buildApp({
@@ -83,6 +111,7 @@ export function createRouter(config: Config, env: Env, parts: RouterParts): Rout
     clock,
     ...(parts.logger === undefined ? {} : { logger: parts.logger }),
     ...(parts.logProblem ? { logProblem: parts.logProblem } : {}),
+    ...(shadow ? { shadow } : {}),
   });
   metrics.split.set(config.router.ab_split_b);
   // The log says which split was in force when: a split row when the app starts serving, and one at
@@ -100,15 +129,21 @@ export function createRouter(config: Config, env: Env, parts: RouterParts): Rout
       },
     );
   app.addHook('onReady', () => logSplit(live.current.router.ab_split_b));
-  live.on('change', (next) => void logSplit(next.router.ab_split_b));
+  live.on('change', (next, previous) => {
+    if (next.router.ab_split_b !== previous.router.ab_split_b) void logSplit(next.router.ab_split_b);
+    // A share raised from 0 loads the shadow that was waiting for one.
+    if (shadow && (next.router.shadow_share !== previous.router.shadow_share || next.ab.watch.share !== previous.ab.watch.share)) void shadow.sync();
+  });
   return {
     app,
     live,
     models,
+    shadow,
     metrics,
     lifecycle,
     start() {
       live.start(app.log.child({ component: 'config' }));
+      shadow?.start(app.log.child({ component: 'shadow' }));
       models.start(app.log.child({ component: 'models' }));
     },
     stop() {

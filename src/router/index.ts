@@ -1,12 +1,13 @@
 export { buildApp, toRouterError } from './app.js';
 export type { Clock, ConfigHolder, LogSink, RouterContext, RouterDeps } from './context.js';
-export { ASSIGNMENT_HASH_VERSION, assignmentBucket, assignVariant, type AssignmentRule, type Variant } from './assign.js';
+export { ASSIGNMENT_HASH_VERSION, assignmentBucket, assignVariant, SHADOW_SEED, shadowChosen, type AssignmentRule, type Variant } from './assign.js';
 export { Batcher, type BatcherOptions } from './batcher.js';
 export { RouterError, type ErrorBody, type RouterErrorCode, type RouterStatus } from './errors.js';
-export { changedPaths, LIVE_KEYS, LiveConfig } from './live-config.js';
+export { changedPaths, LiveConfig } from './live-config.js';
 export { createRouter, type Router, type RouterParts } from './create-router.js';
-export { RegistryPoller, type AliasRegistry, type RegistryStatus } from './registry-poller.js';
+export { RegistryPoller, type AliasRegistry, type RegistryStatus, type WatchReading } from './registry-poller.js';
 export { RouterMetrics } from './metrics.js';
-export { ModelSet, type AliasKey, type ModelBackend, type ModelPool, type ModelStatus, type Readiness, type ServedPrediction } from './model-set.js';
+export { checkLoadedModel, ModelSet, type AliasKey, type ModelBackend, type ModelPool, type ModelStatus, type Readiness, type ServedPrediction } from './model-set.js';
+export { NO_SHADOW, SHADOW_BATCH_WAIT_MS, shadowBatchSize, ShadowRunner, type ShadowBackend, type ShadowRequest, type ShadowState, type ShadowStatus, type ShadowTarget } from './shadow.js';
 export { DEFAULT_LABEL_CAPACITY, LabelIndex } from './label-index.js';
 export { REQUEST_ID_VERSION, REQUEST_KEY_FILE, requestKey, RequestIds, type Verdict } from './request-id.js';

@@ -12,9 +12,17 @@ import { ConfigError, DriftgateError } from '../errors.js';
 import { writeSplitAsync } from '../config/write-split.js';
 import { RouterError } from './errors.js';
 
-/** Keys applied without a restart; every other change is reported and waits for one. */
-export const LIVE_KEYS = ['router.ab_split_b'] as const;
+/**
+ * Keys applied without a restart, each with the name its log line uses; every other change is
+ * reported and waits for one.
+ */
+const LIVE: readonly { key: string; name: string; get: (c: Config) => number; set: (c: Config, value: number) => Config }[] = [
+  { key: 'router.ab_split_b', name: 'ab_split_b', get: (c) => c.router.ab_split_b, set: (c, v) => ({ ...c, router: { ...c.router, ab_split_b: v } }) },
+  { key: 'router.shadow_share', name: 'shadow_share', get: (c) => c.router.shadow_share, set: (c, v) => ({ ...c, router: { ...c.router, shadow_share: v } }) },
+  { key: 'ab.watch.share', name: 'watch_share', get: (c) => c.ab.watch.share, set: (c, v) => ({ ...c, ab: { ...c.ab, watch: { ...c.ab.watch, share: v } } }) },
+];
 
+const LIVE_KEYS: readonly string[] = LIVE.map((l) => l.key);
 
 export interface LiveConfigEvents {
   change: [next: Config, previous: Config];
@@ -123,16 +131,16 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   private apply(next: Config): void {
     const previous = this.config;
     const changed = changedPaths({ ...previous, source: null }, { ...next, source: null });
-    const restartOnly = changed.filter((p) => !(LIVE_KEYS as readonly string[]).includes(p));
+    const restartOnly = changed.filter((p) => !LIVE_KEYS.includes(p));
     if (restartOnly.length) {
       this.logger?.warn({ event: 'config_restart_needed', file: this.file, keys: restartOnly }, `config keys changed that apply only after a restart: ${restartOnly.join(', ')}`);
     }
-    if (next.router.ab_split_b === previous.router.ab_split_b) return;
-    this.config = { ...previous, router: { ...previous.router, ab_split_b: next.router.ab_split_b } };
-    this.logger?.info(
-      { event: 'config_applied', file: this.file, ab_split_b: next.router.ab_split_b, previous_ab_split_b: previous.router.ab_split_b },
-      `ab_split_b is now ${next.router.ab_split_b} (was ${previous.router.ab_split_b})`,
-    );
+    const applied = LIVE.filter((l) => l.get(next) !== l.get(previous));
+    if (!applied.length) return;
+    this.config = applied.reduce((config, l) => l.set(config, l.get(next)), previous);
+    for (const { name, get } of applied) {
+      this.logger?.info({ event: 'config_applied', file: this.file, [name]: get(next), [`previous_${name}`]: get(previous) }, `${name} is now ${get(next)} (was ${get(previous)})`);
+    }
     this.emit('change', this.config, previous);
   }
 

@@ -112,6 +112,40 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
+  readonly shadowPredictions = new Counter({
+    name: 'driftgate_router_shadow_predictions_total',
+    help: 'Shadow predictions made (off the reply path, for router.shadow_share of the requests prod answered, or ab.watch.share during a watch), by the shadowed alias and version',
+    labelNames: ['alias', 'model_version'] as const,
+    registers: [this.registry],
+  });
+  readonly shadowDropped = new Counter({
+    name: 'driftgate_router_shadow_dropped_total',
+    help: 'Requests chosen for the shadow that got no shadow prediction, by reason: queue_full (router.shadow_queue), failed (the shadow model or its worker failed), no_model (no shadow version loaded)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly shadowAgreement = new Counter({
+    name: 'driftgate_router_shadow_agreement_total',
+    help: 'Shadow predictions by whether they equal the prediction prod answered',
+    labelNames: ['agree'] as const,
+    registers: [this.registry],
+  });
+  readonly shadowQueue = new Gauge({
+    name: 'driftgate_router_shadow_queue_length',
+    help: 'Shadow predictions waiting or in a running batch now (at most router.shadow_queue)',
+    registers: [this.registry],
+  });
+  readonly shadowShare = new Gauge({
+    name: 'driftgate_router_shadow_share',
+    help: 'Share of the requests prod answers that the shadow model also predicts in force now (router.shadow_share, or ab.watch.share during a watch)',
+    registers: [this.registry],
+  });
+  readonly shadowWorkerRestarts = new Counter({
+    name: 'driftgate_router_shadow_worker_restarts_total',
+    help: "Shadow inference workers restarted after they died or hung (prod's workers are not among them)",
+    registers: [this.registry],
+  });
+
   readonly registryUp = new Gauge({
     name: 'driftgate_router_registry_up',
     help: '1 when the last poll of the model registry got an answer, 0 while it is unreachable (the last known versions keep serving)',

@@ -5,11 +5,12 @@
  */
 import type { Feature } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import type { ModelVersion } from '../registry/index.js';
+import type { ModelVersion, Watch } from '../registry/index.js';
 import { Batcher } from './batcher.js';
 import { RouterError } from './errors.js';
-import { WorkerPoolError, type LastKnown, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type RowResult, type WorkerInfo } from './inference/index.js';
-import { ALIAS_KEYS, RegistryPoller, type AliasKey, type AliasRegistry, type RegistryStatus } from './registry-poller.js';
+import { WorkerPoolError, type BatchTiming, type LastKnown, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type RowResult, type WorkerInfo } from './inference/index.js';
+import { ALIAS_KEYS, RegistryPoller, type AliasKey, type AliasRegistry, type RegistryStatus, type WatchReading } from './registry-poller.js';
+import type { ShadowTarget } from './shadow.js';
 
 export { ALIAS_KEYS, type AliasKey } from './registry-poller.js';
 
@@ -17,8 +18,8 @@ export { ALIAS_KEYS, type AliasKey } from './registry-poller.js';
 export interface ModelPool {
   load(spec: ModelSpec): Promise<LoadedModel>;
   unload(key: string): Promise<void>;
-  /** One result per row: a prediction, or why the model could not predict that row. */
-  predict(key: string, rows: readonly Row[]): Promise<RowResult[]>;
+  /** One result per row: a prediction, or why the model could not predict that row; `timing` gets the model's own time for the batch. */
+  predict(key: string, rows: readonly Row[], timing?: BatchTiming): Promise<RowResult[]>;
   /** True when the model's files are on disk, so it loads without the registry. */
   cached(key: string): boolean;
   serves(key: string): boolean;
@@ -33,6 +34,8 @@ export interface ServedPrediction extends RowPrediction {
   alias: AliasKey;
   aliasName: string;
   version: string;
+  /** The model's own time for the batch that answered it (ms, measured in the worker; the round trip if it did not say). */
+  inferenceMs: number;
 }
 
 export type AliasState = 'serving' | 'loading' | 'failed' | 'absent' | 'unknown';
@@ -96,6 +99,26 @@ export interface ModelSetOptions {
   now?: () => number;
   onBatch?: (alias: AliasKey, size: number) => void;
   onVersionChange?: (alias: AliasKey, version: string | null) => void;
+  /** The alias a watch's shadow rows carry: previous_<prod alias>. */
+  previousAlias?: string;
+  /**
+   * Which version should shadow prod, after every registry answer: staging while it serves, else the
+   * replaced prod while the watch tag names the prod serving now, else none. Not awaited: loading a
+   * shadow never holds up the polls.
+   */
+  onShadowTarget?: (target: ShadowTarget | null) => void;
+}
+
+/** Why a loaded model cannot serve this config (classes or features), or null. */
+export function checkLoadedModel(loaded: LoadedModel, version: string, expected: { features: readonly Feature[]; classes: readonly string[] }): string | null {
+  const { classes } = expected;
+  const unknown = loaded.classes.filter((c) => !classes.includes(c));
+  if (unknown.length) return `expected class labels among ${classes.join(', ')} (dataset.classes), got ${loaded.classes.join(', ')} from version ${version}`;
+  const names = expected.features.map((f) => f.name);
+  if (loaded.features && (loaded.features.length !== names.length || !names.every((n) => loaded.features!.includes(n)))) {
+    return `expected a model fitted on the features ${names.join(', ')} (dataset.features), got one fitted on ${loaded.features.join(', ')}`;
+  }
+  return null;
 }
 
 interface Slot {
@@ -123,6 +146,9 @@ export class ModelSet implements ModelBackend {
   private restored: LastKnown | null = null;
   private restoreTried = false;
   private saved = '';
+  /** The registered model's watch tag at the last registry answer (null: none). */
+  private watch: Watch | null = null;
+  private badWatchText: string | null = null;
 
   constructor(private readonly options: ModelSetOptions) {
     this.now = options.now ?? Date.now;
@@ -133,13 +159,15 @@ export class ModelSet implements ModelBackend {
       aliases: options.aliases,
       pollMs: options.pollMs,
       now: this.now,
-      onResolved: async (versions) => {
+      onResolved: async (versions, watch) => {
         if (this.restored) {
           this.logger?.info({ event: 'registry_answered' }, `the model registry answered; its aliases replace the last known versions`);
           this.restored = null;
         }
+        this.takeWatch(watch);
         await Promise.all(ALIAS_KEYS.map((key) => this.apply(key, versions[key])));
         this.saveServed();
+        this.options.onShadowTarget?.(this.shadowTarget());
       },
       onUnreachable: (message) => this.restoreLastKnown(message),
     });
@@ -216,6 +244,29 @@ export class ModelSet implements ModelBackend {
     );
     this.restored = last;
     await Promise.all(usable.map((key) => this.apply(key, { name: this.options.modelName, version: last.versions[key]! })));
+    this.options.onShadowTarget?.(this.shadowTarget());
+  }
+
+  /** The watch tag as the registry last answered it; a tag that is not a valid watch is logged once and ignored. */
+  private takeWatch(reading: WatchReading | null): void {
+    this.watch = reading?.watch ?? null;
+    if (reading && reading.watch === null && reading.text !== this.badWatchText) {
+      this.logger?.warn(
+        { event: 'watch_tag_invalid', tag: reading.text.slice(0, 300) },
+        `the registered model's watch tag is not {"version", "previous", "started_at"} with two different version numbers and an ISO time; no watch shadow: ${reading.text.slice(0, 300)}`,
+      );
+    }
+    this.badWatchText = reading && reading.watch === null ? reading.text : null;
+  }
+
+  /** Staging while it serves; else the replaced prod while the watch names the prod serving now; else none. */
+  shadowTarget(): ShadowTarget | null {
+    const staging = this.slots.staging.serving;
+    if (staging) return { kind: 'staging', alias: this.options.aliases.staging, version: staging.version };
+    const prod = this.slots.prod.serving;
+    const watch = this.watch;
+    if (watch && prod?.version === watch.version && this.options.previousAlias) return { kind: 'watch', alias: this.options.previousAlias, version: watch.previous };
+    return null;
   }
 
   /** Record what is served now (only what the registry named), for the next start. */
@@ -267,7 +318,8 @@ export class ModelSet implements ModelBackend {
     let loaded: LoadedModel;
     try {
       loaded = await this.options.pool.load(this.spec(version));
-      this.checkModel(loaded, version);
+      const problem = checkLoadedModel(loaded, version, this.options);
+      if (problem !== null) throw new Error(problem);
     } catch (error) {
       slot.loading = null;
       slot.failedVersion = version;
@@ -289,18 +341,6 @@ export class ModelSet implements ModelBackend {
     );
     this.options.onVersionChange?.(key, version);
     if (previous) this.retire(previous);
-  }
-
-  private checkModel(loaded: LoadedModel, version: string): void {
-    const classes = this.options.classes;
-    const unknown = loaded.classes.filter((c) => !classes.includes(c));
-    if (unknown.length) {
-      throw new Error(`expected class labels among ${classes.join(', ')} (dataset.classes), got ${loaded.classes.join(', ')} from version ${version}`);
-    }
-    const names = this.options.features.map((f) => f.name);
-    if (loaded.features && (loaded.features.length !== names.length || !names.every((n) => loaded.features!.includes(n)))) {
-      throw new Error(`expected a model fitted on the features ${names.join(', ')} (dataset.features), got one fitted on ${loaded.features.join(', ')}`);
-    }
   }
 
   private inUse(version: string): boolean {
@@ -330,8 +370,10 @@ export class ModelSet implements ModelBackend {
     this.options.onBatch?.(alias, rows.length);
     const { version } = serving;
     let results: RowResult[];
+    const started = performance.now();
+    const timing: BatchTiming = { computeMs: Number.NaN };
     try {
-      results = await this.options.pool.predict(version, rows);
+      results = await this.options.pool.predict(version, rows, timing);
     } catch (error) {
       if (error instanceof WorkerPoolError) {
         const code = error.kind === 'model-error' ? 'MODEL_UNAVAILABLE' : 'WORKER_FAILED';
@@ -339,11 +381,12 @@ export class ModelSet implements ModelBackend {
       }
       throw error;
     }
+    const inferenceMs = Number.isFinite(timing.computeMs) ? timing.computeMs : performance.now() - started;
     const aliasName = this.options.aliases[alias];
     return results.map((result) =>
       'error' in result
         ? new RouterError(422, 'PREDICTION_FAILED', `version ${version} of ${this.options.modelName} (${aliasName}) could not predict this row: ${result.error.message}`)
-        : { alias, aliasName, version, prediction: result.prediction, probabilities: result.probabilities },
+        : { alias, aliasName, version, prediction: result.prediction, probabilities: result.probabilities, inferenceMs },
     );
   }
 

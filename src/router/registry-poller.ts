@@ -1,16 +1,26 @@
 /**
- * The registry's answer to "which versions are prod and staging now?": asked on a timer and on
- * demand, one question at a time (a call made during one runs after it, so it sees fresh aliases),
- * and how the registry last answered, for /ready and /metrics. A failure never stops the polling.
+ * The registry's answer to "which versions are prod and staging now, and is a promotion being
+ * watched?": asked on a timer and on demand, one question at a time (a call made during one runs
+ * after it, so it sees fresh aliases), and how the registry last answered, for /ready and /metrics.
+ * A failure never stops the polling.
  */
 import type { Logger } from '../logger.js';
-import type { ModelVersion } from '../registry/index.js';
+import type { ModelVersion, RegisteredModel } from '../registry/index.js';
+import { readWatch, type Watch } from '../registry/watch.js';
 
 export type AliasKey = 'prod' | 'staging';
 export const ALIAS_KEYS: readonly AliasKey[] = ['prod', 'staging'];
 
 export interface AliasRegistry {
   getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null>;
+  /** The registered model with its tags (the watch tag says which version shadows prod after a promotion). */
+  getRegisteredModel(name: string): Promise<RegisteredModel | null>;
+}
+
+/** The registered model's watch tag: its text, and its parse (null when the text is not a valid watch). */
+export interface WatchReading {
+  text: string;
+  watch: Watch | null;
 }
 
 export interface RegistryStatus {
@@ -28,8 +38,8 @@ export interface RegistryPollerOptions {
   aliases: Record<AliasKey, string>;
   pollMs: number;
   now?: () => number;
-  /** What the registry answered: the version each alias names (null: none). */
-  onResolved: (versions: Record<AliasKey, ModelVersion | null>) => Promise<void>;
+  /** What the registry answered: the version each alias names (null: none), and the watch tag (null: none). */
+  onResolved: (versions: Record<AliasKey, ModelVersion | null>, watch: WatchReading | null) => Promise<void>;
   /** A poll got no answer (the registry is unreachable, or something else answered in its place). */
   onUnreachable?: (message: string) => Promise<void>;
 }
@@ -84,8 +94,13 @@ export class RegistryPoller {
     this.lastCheck = this.now();
     let prod: ModelVersion | null;
     let staging: ModelVersion | null;
+    let model: RegisteredModel | null;
     try {
-      [prod, staging] = await Promise.all([registry.getVersionByAlias(modelName, aliases.prod), registry.getVersionByAlias(modelName, aliases.staging)]);
+      [prod, staging, model] = await Promise.all([
+        registry.getVersionByAlias(modelName, aliases.prod),
+        registry.getVersionByAlias(modelName, aliases.staging),
+        registry.getRegisteredModel(modelName),
+      ]);
     } catch (error) {
       const message = (error as Error).message;
       if (this.ok || !this.answeredOnce || this.lastError !== message) {
@@ -101,7 +116,7 @@ export class RegistryPoller {
     this.answeredOnce = true;
     this.lastError = null;
     this.lastSuccess = this.now();
-    await this.options.onResolved({ prod, staging });
+    await this.options.onResolved({ prod, staging }, readWatch(model));
   }
 
   status(): RegistryStatus {

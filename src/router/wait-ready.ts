@@ -8,6 +8,8 @@ export interface ReadyBody {
   reasons: string[];
   models: Record<'prod' | 'staging', { version: string | null; state: string }>;
   workers: { slot: number; pid: number | null; state: string; models: string[] }[];
+  /** The shadow (router.shadow_share): its state and version, and its own workers. */
+  shadow?: { state: string; version: string | null; alias: string | null; workers: { slot: number; pid: number | null; state: string; models: string[] }[] };
 }
 
 export interface WaitForReadyOptions {

@@ -4,7 +4,7 @@
  * and the labels. `ab evaluate --apply` promotes, the registry shows it, rollback restores, and a
  * worse candidate is rejected.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -329,7 +329,9 @@ describe('through the router: it serves the test, and follows the decision', () 
       {
         mlflow: { tracking_uri: mlflow.uri, model_name: MODEL, experiment: 'driftgate-ab-e2e' },
         router: { port, ab_split_b: 0, log_path: path.join(mlflow.dir, 'router-predictions.csv'), flush_interval_ms: 100, registry_poll_s: 1, workers: 1 },
-        ab: { reports_dir: path.join(mlflow.dir, 'reports', 'ab-router') },
+        // Latency is judged by its own tests above (a slow B); on this shared machine two versions of
+        // one pipeline differ in latency by noise alone, which a 25% margin may not show to hold in 600 requests.
+        ab: { reports_dir: path.join(mlflow.dir, 'reports', 'ab-router'), guardrails: { latency_margin: 1 } },
       },
       'router.yaml',
     );
@@ -410,5 +412,88 @@ describe('through the router: it serves the test, and follows the decision', () 
     const variants = result.json.variants as Record<'A' | 'B', { labeled: number }>;
     expect(variants.A.labeled + variants.B.labeled).toBe(traffic.rows.length);
     await waitFor<AbView>(`${url}/ab`, (ab) => ab.prod.version === '3' && ab.staging === null && ab.ab_split_b === 0, 60_000);
+  }, 600_000);
+
+  it('shadow design: staging predicts beside prod, one label labels both rows, and ab evaluate pairs them and promotes', async () => {
+    // Back to v1 prod (the rollback ends the watch v3's promotion began) and v3 staging; the test opens as ab.design shadow.
+    expect((await cli(['rollback', '--from', '3'], configFile)).json).toMatchObject({ prod: '1', changed: true });
+    await new MlflowClient(mlflow.uri).setAlias(MODEL, 'staging', '3');
+    const text = readFileSync(configFile, 'utf8');
+    expect(text.match(/^ {2}design: split$/gm)).toEqual(['  design: split']);
+    writeFileSync(configFile, text.replace(/^ {2}design: split$/m, '  design: shadow'));
+    expect((await cli(['ab', 'start'], configFile)).json).toMatchObject({ started: true, design: 'shadow', ab_split_b: 0, shadow_share: 1, staging: '3', prod: '1' });
+    const url = router!.url;
+    await waitFor<{ shadow: { kind: string; version: string | null; state: string; share: number } }>(
+      `${url}/status.json`,
+      (s) => s.shadow.kind === 'staging' && s.shadow.version === '3' && s.shadow.state === 'serving' && s.shadow.share === 1,
+      300_000,
+    );
+    /** A counter's total over its labels. */
+    const metric = async (name: string): Promise<number> =>
+      (await (await fetch(`${url}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const logFile = path.join(mlflow.dir, 'router-predictions.csv');
+    const rowsBefore = (parse(readFileSync(logFile, 'utf8'), { columns: true }) as unknown[]).length;
+    const droppedBefore = await metric('driftgate_router_shadow_dropped_total');
+    const features = mlflow.config.dataset.features.map((f) => f.name);
+    const answers = await sendTraffic(url, traffic.rows, { features, target: 'species', users: 'shadow', labelToken: LABEL_TOKEN, concurrency: 4 });
+    // Prod answers every request: the user never sees the shadow.
+    expect(answers.every((a) => a.variant === 'A' && a.model_version === '1')).toBe(true);
+    answers.forEach((a, i) => expect(a.prediction).toBe(predictions['1']![i]));
+    const deadline = Date.now() + 60_000;
+    while ((await metric('driftgate_router_shadow_queue_length')) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    type Row = { event: string; request_id: string; variant: string; model_version: string; model_alias: string; prediction: string; label: string };
+    const rows = (parse(readFileSync(logFile, 'utf8'), { columns: true }) as Row[]).slice(rowsBefore);
+    const index = new Map(answers.map((a, i) => [a.request_id, i]));
+    const shadows = rows.filter((r) => r.event === 'shadow');
+    const dropped = (await metric('driftgate_router_shadow_dropped_total')) - droppedBefore;
+    expect(shadows.length + dropped).toBe(answers.length);
+    expect(shadows.length).toBeGreaterThan(answers.length / 2);
+    // Each shadow row is v3's own prediction for a request prod answered, joined by its request id, with no label of its own.
+    for (const row of shadows) {
+      const i = index.get(row.request_id)!;
+      expect(row).toMatchObject({ variant: '', model_version: '3', model_alias: 'staging', prediction: predictions['3']![i], label: '' });
+    }
+    // The one label per request (inline on the prediction row, or a feedback row) labels both predictions.
+    const labels = rows.filter((r) => r.event === 'feedback' || (r.event === 'prediction' && r.label !== '')).length;
+    expect(labels).toBe(answers.length);
+    const expected = { b: 0, c: 0, both_right: 0, both_wrong: 0 };
+    for (const row of shadows) {
+      const i = index.get(row.request_id)!;
+      const label = traffic.rows[i]!.species!;
+      const a = predictions['1']![i] === label;
+      const b = predictions['3']![i] === label;
+      if (a && b) expected.both_right += 1;
+      else if (b) expected.b += 1;
+      else if (a) expected.c += 1;
+      else expected.both_wrong += 1;
+    }
+    expect(expected.b).toBeGreaterThan(expected.c);
+
+    const result = await cli(['ab', 'evaluate', '--apply'], configFile);
+    expect(result.exitCode).toBe(0);
+    expect(result.json).toMatchObject({
+      design: 'shadow',
+      decision: 'promote',
+      paired: { labeled_pairs: shadows.length, labeled_users: shadows.length, compared: shadows.length, ...expected, decision: 'promote' },
+      applied: { action: 'promoted' },
+    });
+    const n = shadows.length;
+    const accuracy = (right: number): string => (right / n).toFixed(3);
+    expect(result.json.reason as string).toContain(
+      `B beats A in the paired (shadow) test: accuracy ${accuracy(expected.both_right + expected.b)} vs ${accuracy(expected.both_right + expected.c)} ` +
+        `on ${n} labelled pairs (B right and A wrong ${expected.b}, the reverse ${expected.c}), always-valid p = `,
+    );
+    expect(loadConfig(configFile, {}).router.shadow_share).toBe(0);
+    // The promotion starts the watch: the replaced prod, v1, now predicts in shadow beside v3.
+    await waitFor<{ shadow: { kind: string; alias: string; version: string | null; state: string } }>(
+      `${url}/status.json`,
+      (s) => s.shadow.kind === 'watch' && s.shadow.alias === 'previous_prod' && s.shadow.version === '1' && s.shadow.state === 'serving',
+      120_000,
+    );
   }, 600_000);
 });

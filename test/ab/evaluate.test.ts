@@ -6,7 +6,7 @@ import { evaluateLog } from '../../src/ab/evaluate.js';
 import type { EvaluationContext } from '../../src/ab/evaluation.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';
-import { appendLog, simulatedRows, writeLog, type LogRow, type PredictionRow } from '../helpers/ab-log.js';
+import { appendLog, simulatedRows, withShadow, writeLog, type LogRow, type PredictionRow } from '../helpers/ab-log.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 
 const dir = tempDir('driftgate-ab-eval-');
@@ -21,6 +21,8 @@ function context(config: Config, over: Partial<EvaluationContext> = {}): Evaluat
     prod: '3',
     staging: '4',
     split: 0.5,
+    shadowShare: 0,
+    watch: null,
     logPattern: config.router.log_path,
     explicitLog: false,
     now: new Date(Date.UTC(2025, 8, 17, 13)),
@@ -211,5 +213,91 @@ describe('evaluateLog: decisions', () => {
     expect(together.log.files).toHaveLength(2);
     expect(together.variants).toEqual(single.variants);
     expect(together.p_better).toBe(single.p_better);
+  });
+});
+
+describe('evaluateLog: the paired (shadow) test and the watch after a promotion', () => {
+  const config = setup();
+  const shadowConfig = setup({ ab: { design: 'shadow' } }, 'shadow.yaml');
+
+  it('a shadow test decides on the pairs, and says so', async () => {
+    const rows = withShadow(simulatedRows({ n: 800, splitB: 0, accuracyA: 0.75, accuracyB: 0.75, versionA: '3', versionB: '4', seed: 21 }), { version: '4', accuracy: 0.95, seed: 22 });
+    const file = logFile('shadow.csv', rows);
+    const e = await evaluateLog(context(shadowConfig, { logPattern: file, split: 0, shadowShare: 1 }));
+    expect(e.design).toBe('shadow');
+    expect(e.decision).toBe('promote');
+    expect(e.reason).toMatch(/^B beats A in the paired \(shadow\) test: /);
+    const pairs = rows.filter((r) => r.event === 'shadow').length;
+    // The first shadow row opens the test at its request's prod row: every shadowed request is a pair.
+    expect(e.paired!.compared).toBe(pairs);
+    expect(e.log.excluded_predictions).toBe(0);
+    expect(e.paired!.b + e.paired!.c + e.paired!.both_right + e.paired!.both_wrong).toBe(e.paired!.labeled_pairs);
+    expect(e.variants.B).toMatchObject({ version: '4', labeled: e.paired!.labeled_pairs });
+    expect(e.interval!.lower).toBeGreaterThan(0);
+  });
+
+  it('a shadow test opens at the prod row of the first shadowed request: shadow rows a batch late lose no pair and no label', async () => {
+    // The shadow answers in batches: each shadow row 20 s (20 requests and their feedback) after its prod row.
+    const rows = withShadow(simulatedRows({ n: 400, splitB: 0, accuracyA: 0.8, accuracyB: 0.8, versionA: '3', versionB: '4', seed: 23 }), { version: '4', accuracy: 0.95, seed: 24 })
+      .map((r) => (r.event === 'shadow' ? { ...r, ts: Number(r.ts) + 20_000 } : r))
+      .sort((x, y) => Number(x.ts) - Number(y.ts));
+    const file = logFile('shadow-late.csv', rows);
+    const e = await evaluateLog(context(shadowConfig, { logPattern: file, split: 0, shadowShare: 1 }));
+    expect(e.paired).toMatchObject({ compared: 400, labeled_pairs: 400 });
+    expect(e.variants.A).toMatchObject({ requests: 400, labeled: 400 });
+    expect(e.log).toMatchObject({ excluded_predictions: 0, excluded_feedback: 0, orphan_feedback: 0 });
+  });
+
+  it('a shadow that fails on 10% of the requests is rejected by the failure guardrail, with both models’ numbers', async () => {
+    const rows = withShadow(simulatedRows({ n: 1500, splitB: 0, accuracyA: 0.9, accuracyB: 0.9, versionA: '3', versionB: '4', seed: 41 }), { version: '4', accuracy: 0.9, seed: 42, failures: 0.1 });
+    const failed = rows.filter((r) => r.event === 'shadow' && r.error_code === 'WORKER_FAILED').length;
+    const file = logFile('shadow-failing.csv', rows);
+    const e = await evaluateLog(context(shadowConfig, { logPattern: file, split: 0, shadowShare: 1 }));
+    expect(e.decision).toBe('reject');
+    expect(e.reason).toMatch(/^the failures guardrail is breached in the paired \(shadow\) test: failure rate B /);
+    // Every failed shadow row counts against B, none against A.
+    expect(e.variants.B.failed).toBe(failed);
+    expect(e.variants.A.failed).toBe(0);
+    expect(e.paired!.labeled_pairs).toBe(e.variants.B.labeled);
+  });
+
+  it('a shadow test that has not started says which share is 0', async () => {
+    const e = await evaluateLog(context(shadowConfig, { split: 0, shadowShare: 0 }));
+    expect(e.reason).toBe("router.shadow_share is 0: the shadow test of version 4 (ab.design shadow) has not started, staging predicts on no request (run 'driftgate ab start')");
+  });
+
+  const watch = { version: '4', previous: '3', started_at: new Date(Date.UTC(2025, 8, 17, 12)).toISOString(), labels: 1000, hours: 24 };
+
+  it('a watch rolls back a new prod that is worse than the one it replaced', async () => {
+    const before = simulatedRows({ n: 50, splitB: 0, accuracyA: 0.9, accuracyB: 0.9, versionA: '3', versionB: '4', seed: 30, start: Date.UTC(2025, 8, 17, 11), prefix: 'old' });
+    const after = withShadow(simulatedRows({ n: 800, splitB: 0, accuracyA: 0.7, accuracyB: 0.7, versionA: '4', versionB: '9', seed: 31 }), { version: '3', alias: 'previous_prod', accuracy: 0.95, seed: 32 });
+    const file = logFile('watch-worse.csv', [...before, ...after]);
+    const e = await evaluateLog(context(config, { logPattern: file, prod: '4', staging: null, split: 0, watch }));
+    expect(e.design).toBe('watch');
+    expect(e.decision).toBe('rollback');
+    expect(e.reason).toMatch(/^the new prod version 4 is worse than previous_prod version 3, which it replaced, in the paired \(shadow\) watch: accuracy 0\.7\d\d \(new\) vs 0\.9\d\d \(replaced\) on \d+ labelled pairs .*; rolling back$/);
+    expect(e.watch).toMatchObject({ version: '4', previous: '3', ends: true });
+    expect(e.variants.B).toMatchObject({ alias: 'previous_prod', version: '3' });
+    // The old prod's own traffic from before the promotion is not part of the watch.
+    expect(e.log.excluded_predictions).toBe(50);
+  });
+
+  it('a watch judged on a log with too many malformed rows neither rolls back nor ends', async () => {
+    const rows = withShadow(simulatedRows({ n: 400, splitB: 0, accuracyA: 0.9, accuracyB: 0.9, versionA: '4', versionB: '9', seed: 33 }), { version: '3', alias: 'previous_prod', accuracy: 0.9, seed: 34 });
+    const file = logFile('watch-untrusted.csv', rows);
+    appendLog(file, Array.from({ length: 40 }, (_, i) => ({ ts: 'garbage', request_id: `bad${i}`, variant: 'A' as const, model_version: '4', prediction: 'setosa' })));
+    const e = await evaluateLog(context(config, { logPattern: file, prod: '4', staging: null, split: 0, watch: { ...watch, labels: 300 } }));
+    expect(e.decision).toBe('continue');
+    expect(e.watch!.ends).toBe(false);
+    expect(e.reason).toMatch(/^40 of \d+ log rows \(\d+(\.\d+)?%\) are malformed, more than the 1% allowed, so the log is not trusted for a decision/);
+  });
+
+  it('a watch that runs its labels out without finding the new prod worse ends', async () => {
+    const rows = withShadow(simulatedRows({ n: 400, splitB: 0, accuracyA: 0.9, accuracyB: 0.9, versionA: '4', versionB: '9', seed: 33 }), { version: '3', alias: 'previous_prod', accuracy: 0.9, seed: 34 });
+    const file = logFile('watch-flat.csv', rows);
+    const e = await evaluateLog(context(config, { logPattern: file, prod: '4', staging: null, split: 0, watch: { ...watch, labels: 300 } }));
+    expect(e.decision).toBe('continue');
+    expect(e.watch!.ends).toBe(true);
+    expect(e.reason).toMatch(/^the watch of prod version 4 ends after 300 labelled pairs without finding it worse than previous_prod version 3: /);
   });
 });

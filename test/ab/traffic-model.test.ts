@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/random.js';
 import {
+  DEFAULT_PAIR_COUPLING,
   REALISTIC_TRAFFIC,
   drawUserAccuracy,
   traffic,
@@ -8,6 +9,7 @@ import {
   type TrafficModel,
 } from '../../src/ab/traffic-model.js';
 import { InputError } from '../../src/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
 const MODEL: TrafficModel = {
   ...REALISTIC_TRAFFIC,
@@ -24,15 +26,6 @@ function take(stream: Iterator<TrafficEvent>, n: number): TrafficEvent[] {
     events.push(next.value);
   }
   return events;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 /**
@@ -75,17 +68,21 @@ describe('drawUserAccuracy', () => {
   });
 });
 
+/** The first five events of seed 7 on MODEL. */
+const PINNED: TrafficEvent[] = [
+  { user: 0, variant: 'B', latencyMs: 45.16778086861775, failed: false, correct: true, time: 0, other: { latencyMs: 76.35087792369417, failed: false, correct: true, agree: true } },
+  { user: 1, variant: 'B', latencyMs: 67.69064287476627, failed: false, correct: true, time: 1, other: { latencyMs: 29.939549910261157, failed: false, correct: true, agree: true } },
+  { user: 2, variant: 'B', latencyMs: 63.207476166198134, failed: false, correct: true, time: 2, other: { latencyMs: 64.52941416898436, failed: false, correct: true, agree: true } },
+  { user: 3, variant: 'B', latencyMs: 81.000338812574, failed: false, correct: true, time: 3, other: { latencyMs: 67.10397403566785, failed: false, correct: true, agree: true } },
+  { user: 3, variant: 'B', latencyMs: 49.69579685513577, failed: false, correct: true, time: 3.6470345352892144, other: { latencyMs: 127.67564551299516, failed: false, correct: true, agree: true } },
+];
+
 describe('traffic', () => {
   it('yields a pinned stream for a pinned seed', () => {
     // Regression vector: printed once from this seed and model, then pinned. A change here changes every
-    // simulated benchmark outcome; re-pin only on purpose.
-    expect(take(traffic(seededRandom(7), MODEL), 5)).toEqual([
-      { user: 0, variant: 'B', latencyMs: 59.16172521947608, failed: false, correct: true, time: 0 },
-      { user: 1, variant: 'B', latencyMs: 113.9796613961625, failed: false, correct: true, time: 1 },
-      { user: 2, variant: 'A', latencyMs: 106.25896914712052, failed: false, correct: true, time: 2 },
-      { user: 3, variant: 'B', latencyMs: 49.69579685513577, failed: false, correct: true, time: 3 },
-      { user: 4, variant: 'B', latencyMs: 75.44914667863483, failed: false, correct: true, time: 4 },
-    ]);
+    // simulated benchmark outcome; re-pin only on purpose. (Re-pinned when each request got the other
+    // model's answer: its draws and the users' common-random-number accuracies shift the stream.)
+    expect(take(traffic(seededRandom(7), MODEL), 5)).toEqual(PINNED);
   });
 
   describe('over 200,000 events with κ = Infinity', () => {
@@ -214,5 +211,60 @@ describe('traffic', () => {
     const error = thrown(() => traffic(seededRandom(1), MODEL, { meanGap: 0 }));
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe('traffic meanGap: expected a positive number, got number 0');
+  });
+});
+
+describe('the other model’s answer to each request (what a shadow sees)', () => {
+  const agreement = (events: TrafficEvent[]): { rate: number; n: number } => {
+    const both = events.filter((e) => e.other.agree !== null);
+    return { rate: both.filter((e) => e.other.agree).length / both.length, n: both.length };
+  };
+  const exact: TrafficModel = { ...MODEL, userConcentration: Infinity };
+
+  it('with coupling 1 and equal accuracies always agrees, per-user difficulty (κ = 10) included', () => {
+    const events = take(traffic(seededRandom(21), { ...MODEL, B: { ...MODEL.B, accuracy: 0.8 }, pairCoupling: 1 }), 50_000);
+    const { rate, n } = agreement(events);
+    expect(n).toBeGreaterThan(48_000);
+    expect(rate).toBe(1);
+    expect(events.every((e) => e.correct === null || e.other.correct === null || e.correct === e.other.correct)).toBe(true);
+  });
+
+  it('with coupling 0 agrees at the independent rate pA pB + (1 − pA)(1 − pB) = 0.71', () => {
+    const { rate } = agreement(take(traffic(seededRandom(22), { ...exact, pairCoupling: 0 }), 100_000));
+    expect(Math.abs(rate - (0.8 * 0.85 + 0.2 * 0.15))).toBeLessThan(0.005);
+  });
+
+  it('with coupling 1 disagrees only on the requests between the two accuracies: 1 − |pA − pB| = 0.95', () => {
+    const { rate } = agreement(take(traffic(seededRandom(23), { ...exact, pairCoupling: 1 }), 100_000));
+    expect(Math.abs(rate - 0.95)).toBeLessThan(0.005);
+  });
+
+  it('mixes the two by default (coupling 0.8): 0.8 · 0.95 + 0.2 · 0.71 = 0.902', () => {
+    expect(REALISTIC_TRAFFIC.pairCoupling).toBe(DEFAULT_PAIR_COUPLING);
+    expect(DEFAULT_PAIR_COUPLING).toBe(0.8);
+    const { rate } = agreement(take(traffic(seededRandom(24), exact), 100_000));
+    expect(Math.abs(rate - 0.902)).toBeLessThan(0.005);
+  });
+
+  it('gives the other model its own accuracy, latency and failure rate; no verdict when either failed or without a label', () => {
+    const events = take(traffic(seededRandom(25), { ...MODEL, splitB: 0, labelShare: 0.5 }), 200_000);
+    expect(events.every((e) => e.variant === 'A')).toBe(true);
+    const answered = events.filter((e) => !e.failed && !e.other.failed);
+    const labelled = answered.filter((e) => e.other.correct !== null);
+    const shadowAccuracy = labelled.filter((e) => e.other.correct).length / labelled.length;
+    const latency = events.reduce((s, e) => s + e.other.latencyMs, 0) / events.length;
+    const failures = events.filter((e) => e.other.failed).length / events.length;
+    expect(Math.abs(shadowAccuracy - 0.85)).toBeLessThan(0.01);
+    expect(Math.abs(latency / 90 - 1)).toBeLessThan(0.02);
+    expect(Math.abs(failures - 0.02)).toBeLessThan(0.002);
+    expect(events.every((e) => (e.correct === null) === (e.other.correct === null) || e.other.failed)).toBe(true);
+    expect(events.filter((e) => e.failed || e.other.failed).every((e) => e.other.agree === null && e.other.correct === null)).toBe(true);
+    expect(answered.every((e) => e.other.agree !== null)).toBe(true);
+  });
+
+  it('rejects a bad pairCoupling at the call', () => {
+    const error = thrown(() => traffic(seededRandom(1), { ...MODEL, pairCoupling: 1.5 }));
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe('traffic model pairCoupling: expected a number in [0, 1], got number 1.5');
   });
 });

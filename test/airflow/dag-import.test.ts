@@ -158,9 +158,10 @@ describe('generated DAGs in Airflow (DagBag)', () => {
       expect(ab.max_active_runs).toBe(1);
       expect(Object.fromEntries(Object.entries(ab.tasks).map(([id, t]) => [id, [t.type, t.downstream]]))).toEqual({
         ab_evaluate: ['BashOperator', ['branch_on_decision']],
-        branch_on_decision: ['_BranchPythonDecoratedOperator', ['promoted', 'rejected', 'wait_for_data']],
+        branch_on_decision: ['_BranchPythonDecoratedOperator', ['promoted', 'rejected', 'rolled_back', 'wait_for_data']],
         promoted: ['EmptyOperator', []],
         rejected: ['EmptyOperator', []],
+        rolled_back: ['EmptyOperator', []],
         wait_for_data: ['EmptyOperator', []],
       });
     });

@@ -4,8 +4,9 @@
  * folder whose name carries quotes, `{{ }}`, `$(…)`, `;`, a newline and non-ASCII text, so every path a
  * task hands the CLI must arrive unchanged for these runs to succeed.
  *
- * Each `dags test` costs 20-45 s on two cores, so three runs cover it all: drift (with a retrain that
- * fails once after registering), plain data, and an A/B test that B wins.
+ * Each `dags test` costs 20-45 s on two cores, so four runs cover it all: drift (with a retrain that
+ * fails once after registering), plain data, an A/B test that B wins, and the watch after that
+ * promotion rolling a worse new prod back.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { PROJECT_ROOT } from '../../src/project.js';
 import { registryState } from '../../src/registry/aliases.js';
 import { MlflowClient, versionTag } from '../../src/registry/client.js';
-import { simulatedRows, writeLog } from '../helpers/ab-log.js';
+import { simulatedRows, withShadow, writeLog } from '../helpers/ab-log.js';
 import { lastJson, runCli } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
 import { startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
@@ -100,7 +101,7 @@ describe('generated DAGs under airflow dags test', () => {
     expect(report.xcom.start_ab).toMatchObject({ started: true, ab_split_b: 0.5 });
 
     expect(await versions()).toEqual(['1', '2']);
-    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
+    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null, watch: null });
     const version = await client.getVersion(MODEL, '2');
     expect(version && versionTag(version, 'driftgate.orchestrator_run_id')).toBe(report.run_id);
     expect(version && versionTag(version, 'driftgate.trigger')).toBe('drift');
@@ -117,7 +118,7 @@ describe('generated DAGs under airflow dags test', () => {
     expect(report.xcom.check_drift).toMatchObject({ drift_detected: false });
     expect(report.xcom.retrain).toBeUndefined();
     expect(await versions()).toEqual(['1', '2']);
-    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
+    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null, watch: null });
   }, 30 * MINUTES);
 
   it('A/B, a log where B is clearly better: promotes staging to prod', async () => {
@@ -125,10 +126,34 @@ describe('generated DAGs under airflow dags test', () => {
 
     const report = await dagsTest('ab');
     expect(report.state).toBe('success');
-    expect(states(report)).toEqual({ ab_evaluate: 'success', branch_on_decision: 'success', promoted: 'success', rejected: 'skipped', wait_for_data: 'skipped' });
+    expect(states(report)).toEqual({ ab_evaluate: 'success', branch_on_decision: 'success', promoted: 'success', rejected: 'skipped', rolled_back: 'skipped', wait_for_data: 'skipped' });
     expect(report.xcom.ab_evaluate).toMatchObject({ decision: 'promote' });
-    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '2', staging: null, previous: '1', journal: null });
+    // The promotion starts the watch (ab.watch: 1000 labelled pairs or 24 hours by default).
+    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({
+      prod: '2',
+      staging: null,
+      previous: '1',
+      journal: null,
+      watch: { version: '2', previous: '1', started_at: expect.any(String), labels: 1000, hours: 24 },
+    });
     expect(loadConfig(configFile, {}).router.ab_split_b).toBe(0);
+  }, 30 * MINUTES);
+
+  it('A/B after the promotion: the watch finds the new prod worse than the one it replaced, and the DAG rolls it back', async () => {
+    // The new prod (2) answers, the replaced prod (1) predicts in shadow beside it, and is right far more often.
+    const answered = simulatedRows({ n: 600, splitB: 0, accuracyA: 0.7, accuracyB: 0.7, versionA: '2', versionB: '9', seed: 8, start: Date.now() });
+    writeLog(logPath, withShadow(answered, { version: '1', alias: 'previous_prod', accuracy: 0.95, seed: 9 }));
+
+    const report = await dagsTest('ab');
+    expect(report.state).toBe('success');
+    expect(states(report)).toEqual({ ab_evaluate: 'success', branch_on_decision: 'success', promoted: 'skipped', rejected: 'skipped', rolled_back: 'success', wait_for_data: 'skipped' });
+    const result = report.xcom.ab_evaluate as { decision: string; design: string; reason: string; applied: { action: string } };
+    expect(result).toMatchObject({ decision: 'rollback', design: 'watch', applied: { action: 'rolled-back' } });
+    expect(result.reason).toMatch(/^the new prod version 2 is worse than previous_prod version 1, which it replaced, in the paired \(shadow\) watch: /);
+    // The same journalled transition as `driftgate rollback`: prod is back on 1, the watch is over.
+    expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: null, previous: null, journal: null, watch: null });
+    const undone = await client.getVersion(MODEL, '2');
+    expect(undone && versionTag(undone, 'driftgate.decision')).toBe('rolled-back');
   }, 30 * MINUTES);
 
   it('ran none of the shell text in the folder names', () => {

@@ -9,16 +9,13 @@ import { DriftgateError } from '../../src/errors.js';
 import { CLI_BIN, NODE_BIN, PROJECT_ROOT } from '../../src/project.js';
 import { lastJson, runCli } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
+import { thrown as thrownBy } from '../helpers/thrown.js';
 import { useTmpfs } from '../helpers/tmpfs.js';
 
 function thrown(fn: () => unknown): DriftgateError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DriftgateError);
-    return e as DriftgateError;
-  }
-  throw new Error('expected an error, got none');
+  const error = thrownBy(fn);
+  expect(error).toBeInstanceOf(DriftgateError);
+  return error as DriftgateError;
 }
 
 /** Bytes and identity of a file: a rewrite with the same bytes still changes the inode (temp + rename). */

@@ -2,7 +2,7 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { writeSplit } from '../../src/config/write-split.js';
+import { resetShares, writeShares, writeSplit } from '../../src/config/write-split.js';
 import { ConfigError } from '../../src/errors.js';
 import { DEFAULT_CONFIG, tempDir } from '../helpers/config.js';
 
@@ -58,5 +58,31 @@ describe('writeSplit', () => {
     const scalar = path.join(dir, 'scalar.yaml');
     writeFileSync(scalar, 'router: fast\n');
     expect(() => writeSplit(scalar, 0.5)).toThrow(`${scalar}: router: expected a mapping, got "fast"`);
+  });
+});
+
+describe('writeShares and resetShares', () => {
+  it('sets the split and the shadow share in one edit, each in place', () => {
+    const file = path.join(tempDir('driftgate-shares-'), 'driftgate.yaml');
+    writeFileSync(file, 'dataset:\n  reference: x.csv\nrouter:\n  ab_split_b: 0.5   # users to B\n  shadow_share: 0.25 # shadowed\n');
+    writeShares(file, { ab_split_b: 0.1, shadow_share: 1 });
+    expect(readFileSync(file, 'utf8')).toBe('dataset:\n  reference: x.csv\nrouter:\n  ab_split_b: 0.1   # users to B\n  shadow_share: 1 # shadowed\n');
+  });
+
+  it('a reset adds no shadow_share line to a config that never had one', () => {
+    const file = path.join(tempDir('driftgate-shares-'), 'driftgate.yaml');
+    writeFileSync(file, 'router:\n  ab_split_b: 0.5\n');
+    resetShares(file);
+    expect(readFileSync(file, 'utf8')).toBe('router:\n  ab_split_b: 0\n');
+    writeShares(file, { shadow_share: 0.5 });
+    expect(readFileSync(file, 'utf8')).toBe('router:\n  ab_split_b: 0\n  shadow_share: 0.5\n');
+    resetShares(file);
+    expect(readFileSync(file, 'utf8')).toBe('router:\n  ab_split_b: 0\n  shadow_share: 0\n');
+  });
+
+  it('refuses a share outside [0, 1], naming the key', () => {
+    const file = path.join(tempDir('driftgate-shares-'), 'driftgate.yaml');
+    writeFileSync(file, 'router:\n  ab_split_b: 0.5\n');
+    expect(() => writeShares(file, { shadow_share: 1.5 })).toThrow(`${file}: router.shadow_share: expected a number >= 0 and <= 1, got number 1.5`);
   });
 });

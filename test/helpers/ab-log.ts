@@ -38,6 +38,20 @@ export interface FailureRow {
   latency_ms?: number;
 }
 
+/** The shadow model's prediction for a request prod answered. */
+export interface ShadowRow {
+  event: 'shadow';
+  ts: number | string;
+  request_id: string;
+  user_id: string;
+  model_alias?: string;
+  model_version: string;
+  /** Empty with an error code: the shadow failed on the request. */
+  prediction: string;
+  error_code?: string;
+  latency_ms?: number;
+}
+
 /** The share of users sent to B from this time on. */
 export interface SplitRow {
   event: 'split';
@@ -45,7 +59,7 @@ export interface SplitRow {
   ab_split_b: number;
 }
 
-export type LogRow = PredictionRow | FeedbackRow | FailureRow | SplitRow;
+export type LogRow = PredictionRow | FeedbackRow | FailureRow | SplitRow | ShadowRow;
 
 export function logHeader(features: readonly string[] = IRIS_FEATURES): string[] {
   return ['ts', 'event', 'request_id', 'user_id', 'variant', 'model_alias', 'model_version', ...features, 'prediction', 'label', 'latency_ms', 'error_code', 'ab_split_b'];
@@ -59,6 +73,9 @@ export function logRecord(row: LogRow, features: readonly string[] = IRIS_FEATUR
   const blank = features.map(() => '');
   if (row.event === 'feedback') return [iso(row.ts), 'feedback', row.request_id, '', '', '', '', ...blank, '', row.label, '', '', ''];
   if (row.event === 'split') return [iso(row.ts), 'split', '', '', '', '', '', ...blank, '', '', '', '', String(row.ab_split_b)];
+  if (row.event === 'shadow') {
+    return [iso(row.ts), 'shadow', row.request_id, row.user_id, '', row.model_alias ?? 'staging', row.model_version, ...features.map(() => '1.5'), row.prediction, '', String(row.latency_ms ?? 4), row.error_code ?? '', ''];
+  }
   if (row.event === 'failure') {
     const alias = row.variant === 'A' ? 'prod' : 'staging';
     return [iso(row.ts), 'failure', row.request_id, row.user_id, row.variant, alias, row.model_version, ...features.map(() => '1.5'), '', '', String(row.latency_ms ?? 2), row.error_code, ''];
@@ -152,4 +169,39 @@ export function simulatedRows(options: {
     if (!inline) rows.push({ event: 'feedback', ts: ts + 500, request_id: id, label });
   }
   return rows;
+}
+
+/**
+ * The same rows with a shadow model beside A: after each of A's predictions a shadow row of
+ * `version`, right with `accuracy` (seeded; the label is the request's, inline or by feedback); a
+ * `failures` share of them are failed shadow rows (WORKER_FAILED, no prediction).
+ */
+export function withShadow(
+  rows: readonly (PredictionRow | FeedbackRow)[],
+  options: { version: string; accuracy: number; alias?: string; seed?: number; classes?: readonly string[]; failures?: number },
+): LogRow[] {
+  const classes = options.classes ?? ['setosa', 'versicolor', 'virginica'];
+  const random = seededRandom(options.seed ?? 1);
+  const labels = new Map<string, string>();
+  for (const r of rows) if (r.label !== undefined) labels.set(r.request_id, r.label);
+  const out: LogRow[] = [];
+  for (const r of rows) {
+    out.push(r);
+    if (r.event === 'feedback' || r.variant !== 'A') continue;
+    const label = labels.get(r.request_id) ?? r.prediction;
+    const right = random() < options.accuracy;
+    const failed = random() < (options.failures ?? 0);
+    out.push({
+      event: 'shadow',
+      ts: Number(r.ts) + 100,
+      request_id: r.request_id,
+      user_id: r.user_id ?? `u-${r.request_id}`,
+      model_alias: options.alias ?? 'staging',
+      model_version: options.version,
+      prediction: failed ? '' : right ? label : classes[(classes.indexOf(label) + 1) % classes.length]!,
+      ...(failed ? { error_code: 'WORKER_FAILED' } : {}),
+      latency_ms: Number(r.latency_ms ?? 3.2),
+    });
+  }
+  return out.sort((x, y) => Number(x.ts) - Number(y.ts));
 }

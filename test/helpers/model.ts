@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../../src/project.js';
 export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
 export interface TestModel {
-  kind: 'lr' | 'lr-strong' | 'tree' | 'log' | 'log-check';
+  kind: 'lr' | 'lr-strong' | 'tree' | 'log' | 'log-check' | 'slow';
   version: string;
   alias: string | null;
   run_id: string;
@@ -22,7 +22,8 @@ export interface TestModel {
 /**
  * Register one version per spec, in order; a spec is KIND[:ALIAS] with KIND lr (scaler + logistic
  * regression), lr-strong (the same, C=100), tree (a depth-2 decision tree, visibly different), or the
- * poisonable log (NaN probabilities for a feature <= 0) and log-check (raises for one).
+ * poisonable log (NaN probabilities for a feature <= 0) and log-check (raises for one), or slow (lr
+ * whose every predict call, one per batch, sleeps 2 s first: a slow shadow).
  */
 export async function registerTestModels(
   trackingUri: string,

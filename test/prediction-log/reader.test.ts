@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Feature } from '../../src/config/index.js';
-import { failureLine, feedbackLine, logColumns, openLogSet, predictionLine, scanLog, splitEventLine, type LogEntry, type LogPosition, type LogSchema, type ScanOptions } from '../../src/prediction-log/index.js';
+import { failureLine, feedbackLine, logColumns, openLogSet, predictionLine, scanLog, shadowLine, splitEventLine, type LogEntry, type LogPosition, type LogSchema, type ScanOptions } from '../../src/prediction-log/index.js';
 import { tempDir } from '../helpers/config.js';
 import { IRIS_FEATURES, logHeader, logText, writeLog } from '../helpers/ab-log.js';
 
@@ -99,7 +99,7 @@ describe('scanLog: one rule for every reader', () => {
       [16, 'sepal_length: expected a number, got an empty value'],
       [17, 'latency_ms: expected a number >= 0, got "0x1A"'],
       [18, 'label: a feedback row needs a label, got an empty value'],
-      [19, 'event: expected "prediction", "feedback", "failure" or "split", got "click"'],
+      [19, 'event: expected "prediction", "feedback", "failure", "split" or "shadow", got "click"'],
       [20, 'broken CSV quoting (an unclosed quote or text after a closing quote)'],
       [21, 'user_id: expected a user id, got an empty value'],
     ]);
@@ -162,6 +162,32 @@ describe('scanLog: one rule for every reader', () => {
       { event: 'split', ts: T + 3, splitB: 0.2 },
     ]);
     expect((await read(f, { events: ['prediction', 'feedback'] })).ids).toEqual(['r1']);
+  });
+
+  it('streams shadow rows after their prod row: one at the prod row’s own time stamp is no repeat, one written twice counts once, a filter without them skips them', async () => {
+    const sub = path.join(dir, 'shadows');
+    mkdirSync(sub);
+    const f = path.join(sub, 'predictions.csv');
+    const prediction = { ts: T, requestId: 'r1', userId: 'u1', variant: 'A' as const, alias: 'prod', version: '3', features: [5.1, 3.5, 1.4, 0.2], prediction: 'setosa', label: null, latencyMs: 1 };
+    const sameTime = { ts: T, requestId: 'r1', userId: 'u1', alias: 'staging', version: '4', features: [5.1, 3.5, 1.4, 0.2], prediction: 'versicolor', errorCode: null, latencyMs: 0.5 };
+    const later = { ...prediction, ts: T + 5, requestId: 'r2' };
+    const laterShadow = { ...sameTime, ts: T + 9, requestId: 'r2' };
+    writeFileSync(
+      f,
+      `${logColumns(iris).join(',')}\n` +
+        predictionLine(prediction) + shadowLine(sameTime) + predictionLine(later) + shadowLine(laterShadow) + shadowLine(laterShadow) + feedbackLine({ ts: T + 10, requestId: 'r2', label: 'setosa' }, 4),
+    );
+    const { entries, report } = await read(f);
+    expect(entries.map((e) => e.entry)).toEqual([
+      { event: 'prediction', ...prediction },
+      { event: 'shadow', ...sameTime },
+      { event: 'prediction', ...later },
+      { event: 'shadow', ...laterShadow },
+      { event: 'feedback', ts: T + 10, requestId: 'r2', label: 'setosa' },
+    ]);
+    expect(report.malformed).toEqual([{ file: f, line: 6, problem: `request_id "r2" was already logged (${f}:5)` }]);
+    expect((await read(f, { events: ['prediction', 'feedback'] })).entries.map((e) => e.entry.event)).toEqual(['prediction', 'prediction', 'feedback']);
+    expect((await read(f, { events: ['shadow'] })).ids).toEqual(['r1', 'r2']);
   });
 
   it('an unclosed quote spoils only its own line', async () => {

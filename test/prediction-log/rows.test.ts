@@ -1,5 +1,5 @@
 /**
- * decodeRow, the one rule, for the failure and split rows: what the builders write decodes back
+ * decodeRow, the one rule, for the failure, split and shadow rows: what the builders write decodes back
  * exactly, and each malformed cell is named with the exact problem. A log in the layout before
  * error_code and ab_split_b reads as before.
  */
@@ -16,10 +16,12 @@ import {
   feedbackLine,
   layoutOf,
   predictionLine,
+  shadowLine,
   splitEventLine,
   type FailureRecord,
   type LogLayout,
   type PredictionRecord,
+  type ShadowRecord,
 } from '../../src/prediction-log/rows.js';
 
 const T = Date.UTC(2025, 8, 17, 12);
@@ -138,9 +140,60 @@ describe('split rows', () => {
   });
 });
 
+const shadow: ShadowRecord = {
+  ts: T + 3,
+  requestId: 'r0',
+  userId: 'u0',
+  alias: 'staging',
+  version: '2',
+  features: [5.1, 3.5, 1.4, 0.2],
+  prediction: 'versicolor',
+  errorCode: null,
+  latencyMs: 0.8125,
+};
+
+describe('shadow rows', () => {
+  it('are written with the prod row’s request cells, no variant, the shadowed alias and version, its prediction, no label, its own latency', () => {
+    expect(shadowLine(shadow)).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,staging,2,5.1,3.5,1.4,0.2,versicolor,,0.813,,\n');
+    expect(shadowLine({ ...shadow, alias: 'previous_prod', version: '1', latencyMs: 2000.0004 })).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,previous_prod,1,5.1,3.5,1.4,0.2,versicolor,,2000,,\n');
+  });
+
+  it('decode back to the record, in either layout (they use neither error_code nor ab_split_b)', () => {
+    const exact = { ...shadow, latencyMs: 0.813 };
+    expect(decode(cellsOf(shadowLine(shadow)))).toEqual({ event: 'shadow', ...exact });
+    const legacy = layoutOf(legacyLogColumns(schema), schema) as LogLayout;
+    expect(decode(cellsOf(shadowLine(shadow)).slice(0, 14), legacy)).toEqual({ event: 'shadow', ...exact });
+  });
+
+  it('a shadow that failed on the request: no prediction, its error code; it decodes back', () => {
+    const failed: ShadowRecord = { ...shadow, prediction: null, errorCode: 'WORKER_FAILED' };
+    expect(shadowLine(failed)).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,staging,2,5.1,3.5,1.4,0.2,,,0.813,WORKER_FAILED,\n');
+    expect(decode(cellsOf(shadowLine(failed)))).toEqual({ event: 'shadow', ...failed, latencyMs: 0.813 });
+    expect(decode(withCells(shadowLine(failed), { prediction: 'setosa' }))).toEqual({ problem: 'prediction: expected an empty value on a failed shadow row (error_code WORKER_FAILED), got "setosa"' });
+    expect(decode(withCells(shadowLine(failed), { error_code: 'worker failed' }))).toEqual({
+      problem: 'error_code: expected an error code (capital letters, digits and _, such as "PREDICTION_FAILED"), got "worker failed"',
+    });
+  });
+
+  it.each([
+    [{ variant: 'A' }, 'variant: expected an empty value on a shadow row, got "A"'],
+    [{ label: 'setosa' }, 'label: expected an empty value on a shadow row (feedback for the request labels it), got "setosa"'],
+    [{ request_id: '' }, 'request_id: expected an id, got an empty value'],
+    [{ model_version: '' }, 'model_version: expected a registry version number, got an empty value'],
+    [{ user_id: '' }, 'user_id: expected a user id, got an empty value'],
+    [{ petal_length: 'NaN' }, 'petal_length: expected a number, got "NaN"'],
+    [{ prediction: '' }, 'prediction "" is not one of the classes setosa, versicolor, virginica'],
+    [{ prediction: 'rose' }, 'prediction "rose" is not one of the classes setosa, versicolor, virginica'],
+    [{ latency_ms: '-1' }, 'latency_ms: expected a number >= 0, got "-1"'],
+    [{ model_alias: '' }, 'model_alias: expected the shadowed alias on a shadow row, got an empty value'],
+  ])('%j is malformed: %s', (changes, problem) => {
+    expect(decode(withCells(shadowLine(shadow), changes))).toMatchObject({ problem });
+  });
+});
+
 describe('the event kinds', () => {
   it('names every known kind for an unknown one', () => {
-    expect(decode(withCells(predictionLine(prediction), { event: 'click' }))).toEqual({ problem: 'event: expected "prediction", "feedback", "failure" or "split", got "click"' });
+    expect(decode(withCells(predictionLine(prediction), { event: 'click' }))).toEqual({ problem: 'event: expected "prediction", "feedback", "failure", "split" or "shadow", got "click"' });
   });
 
   it('predictions and feedback leave error_code and ab_split_b empty', () => {

@@ -104,7 +104,7 @@ describe('LogWriter', () => {
     expect(rows).toHaveLength(4001);
     expect(new Set(rows.map((r) => r.request_id)).size).toBe(4001);
     expect(rows.find((r) => r.request_id === 'req-778')?.user_id).toBe('user,"7"\u00e9-77');
-    expect(stats.rowsWritten).toEqual({ prediction: 4001, feedback: 0, failure: 0, split: 0 });
+    expect(stats.rowsWritten).toEqual({ prediction: 4001, feedback: 0, failure: 0, split: 0, shadow: 0 });
     // Group commit: far fewer writes than rows.
     expect(stats.commits).toBeLessThan(4001 / 4);
   });
@@ -168,13 +168,15 @@ describe('LogWriter', () => {
     expect(readRows(file).map((r) => r.request_id)).toEqual(['req-1']);
   });
 
-  it('writes failure and split rows through the same group commit, counted by event', async () => {
+  it('writes failure, split and shadow rows through the same group commit, counted by event', async () => {
     const file = path.join(dir, 'kinds.csv');
     const log = await open(file);
+    const prod = record(0);
     await Promise.all([
       log.appendSplit({ ts: Date.UTC(2026, 0, 2, 3, 4, 5, 0), splitB: 0.25 }),
-      log.appendPrediction(record(0)),
+      log.appendPrediction(prod),
       log.appendFailure({ ...record(1), version: null, errorCode: 'PREDICTION_FAILED', latencyMs: 12.3456 }),
+      log.appendShadow({ ts: prod.ts + 2, requestId: prod.requestId, userId: prod.userId, alias: 'staging', version: '2', features: prod.features, prediction: 'versicolor', errorCode: null, latencyMs: 0.81234 }),
     ]);
     const stats = log.stats;
     await log.close();
@@ -184,10 +186,11 @@ describe('LogWriter', () => {
         '2026-01-02T03:04:05.000Z,split,,,,,,,,,,,,,,0.25',
         '2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,',
         '2026-01-02T03:04:05.679Z,failure,req-1,user-1,B,staging,,5.1,3.5,1.4,0.2,,,12.346,PREDICTION_FAILED,',
+        '2026-01-02T03:04:05.680Z,shadow,req-0,user-0,,staging,2,5.1,3.5,1.4,0.2,versicolor,,0.812,,',
         '',
       ].join('\n'),
     );
-    expect(stats.rowsWritten).toEqual({ prediction: 1, feedback: 0, failure: 1, split: 1 });
+    expect(stats.rowsWritten).toEqual({ prediction: 1, feedback: 0, failure: 1, split: 1, shadow: 1 });
     expect(stats.commits).toBe(1);
   });
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';
 import { MlflowClient } from '../../src/registry/client.js';
-import { promote, recover, reject, rollback, type PromotionDeps } from '../../src/registry/promotion.js';
+import { endWatch, promote, recover, reject, rollback, type PromotionDeps } from '../../src/registry/promotion.js';
+import { registryState } from '../../src/registry/aliases.js';
 import { FakeRegistry } from '../helpers/ab-fake-registry.js';
 import { snapshot, stubModel } from '../helpers/ab-registry.js';
 import { startMlflow, type MlflowFixture } from '../helpers/mlflow.js';
@@ -64,10 +65,13 @@ describe('promote', () => {
       'alias prod -> version 2 (was 1)',
       'alias previous_prod -> version 1',
       'version 1 tagged driftgate.decision=replaced',
-      'router.ab_split_b reset to 0',
+      'router.ab_split_b and router.shadow_share reset to 0',
       'alias staging removed (was version 2)',
+      'watch started: version 2 beside version 1 in shadow, for 1000 labelled pairs or 24 hours',
     ]);
     expect(d.splits).toEqual([0]);
+    // The watch (ab.watch): the replaced prod predicts in shadow beside the new one.
+    expect((await registryState(d.client, config)).watch).toEqual({ version: '2', previous: '1', started_at: AT.toISOString(), labels: 1000, hours: 24 });
     expect(await snapshot(config)).toEqual({
       aliases: { previous_prod: '1', prod: '2' },
       journal: null,
@@ -210,7 +214,30 @@ describe('a crash at any write is completed by the next command', () => {
     const config = await model({ prod: '2', staging: '2' });
     const d = deps(config);
     const result = await recover(d);
-    expect(result.steps).toEqual(['router.ab_split_b reset to 0', 'alias staging removed (it pointed at prod version 2)']);
+    expect(result.steps).toEqual(['router.ab_split_b and router.shadow_share reset to 0', 'alias staging removed (it pointed at prod version 2)']);
     expect((await snapshot(config)).aliases).toEqual({ prod: '2' });
+  });
+});
+
+describe('the watch after a promotion', () => {
+  it('a rollback ends it; endWatch ends it without one; no watch when ab.watch is off', async () => {
+    const config = await model({ prod: '1', staging: '2' });
+    const d = deps(config);
+    await promote(d, { version: '2', decision: 'promoted', reason: 'B beats A' });
+    expect((await registryState(d.client, config)).watch).toMatchObject({ version: '2', previous: '1' });
+    const undone = await rollback(d, { from: '2', reason: 'worse in the watch' });
+    expect(undone.steps.at(-1)).toBe('watch ended (version 2 beside 1)');
+    expect((await registryState(d.client, config)).watch).toBeNull();
+
+    await promote(d, { version: '2', decision: 'manual-promote', reason: 'again' });
+    expect(await endWatch(d)).toEqual(['watch ended (version 2 beside 1)']);
+    expect(await endWatch(d)).toEqual([]);
+    expect((await registryState(d.client, config)).prod).toBe('2');
+
+    const off = await model({ prod: '1', staging: '2' });
+    const quiet = deps({ ...off, ab: { ...off.ab, watch: { labels: 0, hours: 0, share: 1 } } });
+    const promoted = await promote(quiet, { version: '2', decision: 'promoted', reason: 'B beats A' });
+    expect(promoted.steps.some((step) => step.startsWith('watch'))).toBe(false);
+    expect((await registryState(quiet.client, off)).watch).toBeNull();
   });
 });

@@ -236,7 +236,7 @@ describe('the split follows the YAML', () => {
     expect(await live.check()).toBe('rejected');
     expect(await live.check()).toBe('unchanged');
     expect(live.current.router.ab_split_b).toBe(0.1);
-    writeFileSync(router.configFile, text.replace('ab_split_b: 0.5', 'ab_split_b: 0.4').replace(/workers: \d+/, 'workers: 7'));
+    writeFileSync(router.configFile, text.replace('ab_split_b: 0.5', 'ab_split_b: 0.4').replace(/^  workers: \d+$/m, '  workers: 7'));
     expect(await live.check()).toBe('applied');
     expect(live.current.router.ab_split_b).toBe(0.4);
     expect(live.current.router.workers).toBe(router.config.current.router.workers);

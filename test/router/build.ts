@@ -6,6 +6,7 @@ import type { LiveConfig } from '../../src/router/live-config.js';
 import { RouterMetrics } from '../../src/router/metrics.js';
 import type { Lifecycle } from '../../src/router/context.js';
 import type { ModelSet, ServedRecord } from '../../src/router/model-set.js';
+import type { ShadowRunner } from '../../src/router/shadow.js';
 import { LabelIndex } from '../../src/router/label-index.js';
 import { RequestIds } from '../../src/router/request-id.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
@@ -17,6 +18,9 @@ export interface TestRouter {
   configFile: string;
   models: ModelSet;
   pool: StubPool;
+  /** The shadow's own pool, and the shadow (loaded on refresh when router.shadow_share > 0). */
+  shadowPool: StubPool;
+  shadow: ShadowRunner;
   registry: StubRegistry;
   sink: ArraySink;
   metrics: RouterMetrics;
@@ -59,6 +63,8 @@ export async function testRouter(
     served?: ServedRecord;
     /** The registry's answer before the first poll: an error message makes it unreachable. */
     registryDown?: string;
+    /** Tags on the registered model (the watch tag). */
+    tags?: Record<string, string>;
   } = {},
 ): Promise<TestRouter> {
   const dir = tempDir('driftgate-router-');
@@ -68,13 +74,16 @@ export async function testRouter(
   const env = options.env ?? { DRIFTGATE_ADMIN_TOKEN: 'test-admin-token', DRIFTGATE_LABEL_TOKEN: 'test-label-token' };
   const initial: Config = loadConfig(configFile, env);
   const pool = new StubPool();
+  const shadowPool = new StubPool();
   const registry = new StubRegistry();
   registry.aliases = options.aliases ?? { prod: '1', staging: '2' };
+  registry.tags = options.tags ?? {};
   registry.down = options.registryDown ?? null;
   const sink = new ArraySink();
   const requestIds = testRequestIds();
   const router = createRouter(initial, env, {
     pool,
+    shadow: { pool: shadowPool },
     ...(options.served ? { served: options.served } : {}),
     registry,
     log: sink,
@@ -86,9 +95,14 @@ export async function testRouter(
     logger: false,
   });
   const { app, models, metrics, lifecycle, live: config } = router;
-  if (options.load !== false) await models.refresh();
+  const shadow = router.shadow!;
+  shadow.start(app.log);
+  if (options.load !== false) {
+    await models.refresh();
+    await shadow.sync();
+  }
   await app.ready();
-  return { app, config, configFile, models, pool, registry, sink, metrics, lifecycle, requestIds };
+  return { app, config, configFile, models, pool, shadowPool, shadow, registry, sink, metrics, lifecycle, requestIds };
 }
 
 export const IRIS_ROW = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };

@@ -1,6 +1,6 @@
 /** In-process stand-ins for the worker pool, the registry and the log, for app.inject() tests. */
-import type { ModelVersion } from '../../src/registry/index.js';
-import type { FailureRecord, FeedbackRecord, PredictionRecord, SplitRecord } from '../../src/prediction-log/index.js';
+import type { ModelVersion, RegisteredModel } from '../../src/registry/index.js';
+import type { FailureRecord, FeedbackRecord, PredictionRecord, ShadowRecord, SplitRecord } from '../../src/prediction-log/index.js';
 import { LogWriteError } from '../../src/prediction-log/index.js';
 import type { LogSink } from '../../src/router/context.js';
 import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowPrediction, type RowResult, type WorkerInfo } from '../../src/router/inference/index.js';
@@ -43,6 +43,10 @@ export class StubPool implements ModelPool {
 
   /** When set, predictions wait for this promise (a hung worker). */
   predictGate: Promise<void> | null = null;
+  /** When set, every predict call fails with it (a worker that died, twice). */
+  failWith: Error | null = null;
+  /** The answer for a row (stubPredict by default): a shadow that disagrees, or fails for some rows. */
+  predictionFor: (key: string, row: Row) => RowResult = stubPredict;
 
   /** A row with petal_length -1 is one the model cannot predict (as python/worker.py answers a NaN). */
   async predict(key: string, rows: readonly Row[]): Promise<RowResult[]> {
@@ -52,8 +56,9 @@ export class StubPool implements ModelPool {
     await new Promise((resolve) => setImmediate(resolve));
     if (this.predictGate) await this.predictGate;
     this.inflight -= 1;
+    if (this.failWith) throw this.failWith;
     return rows.map((row) =>
-      row[2] === -1 ? { error: { type: 'NonFiniteProbabilities', message: 'the model returned probabilities that are not finite numbers for this row (setosa=nan)' } } : stubPredict(key, row),
+      row[2] === -1 ? { error: { type: 'NonFiniteProbabilities', message: 'the model returned probabilities that are not finite numbers for this row (setosa=nan)' } } : this.predictionFor(key, row),
     );
   }
 
@@ -84,12 +89,23 @@ export class StubPool implements ModelPool {
 
 export class StubRegistry implements AliasRegistry {
   aliases: Record<string, string> = {};
+  /** Tags on the registered model (the watch tag). */
+  tags: Record<string, string> = {};
   down: string | null = null;
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null> {
     if (this.down) throw new Error(this.down);
     const version = this.aliases[alias];
     return version === undefined ? null : { name, version };
+  }
+
+  async getRegisteredModel(name: string): Promise<RegisteredModel | null> {
+    if (this.down) throw new Error(this.down);
+    return {
+      name,
+      aliases: Object.entries(this.aliases).map(([alias, version]) => ({ alias, version })),
+      tags: Object.entries(this.tags).map(([key, value]) => ({ key, value })),
+    };
   }
 }
 
@@ -99,11 +115,17 @@ export class ArraySink implements LogSink {
   readonly feedback: FeedbackRecord[] = [];
   readonly failures: FailureRecord[] = [];
   readonly splits: SplitRecord[] = [];
+  readonly shadows: ShadowRecord[] = [];
+  /** Every row taken, as `<event> <request id>`, in the order written. */
+  readonly order: string[] = [];
   failing: string | null = null;
+  /** Only shadow rows fail (the log refusing them alone). */
+  failingShadow: string | null = null;
 
   async appendPrediction(record: PredictionRecord): Promise<void> {
     if (this.failing) throw new LogWriteError(this.failing, `writing to the log failed: ${this.failing}`);
     this.predictions.push(record);
+    this.order.push(`prediction ${record.requestId}`);
   }
 
   async appendFeedback(record: FeedbackRecord): Promise<void> {
@@ -119,5 +141,12 @@ export class ArraySink implements LogSink {
   async appendSplit(record: SplitRecord): Promise<void> {
     if (this.failing) throw new LogWriteError(this.failing, `writing to the log failed: ${this.failing}`);
     this.splits.push(record);
+  }
+
+  async appendShadow(record: ShadowRecord): Promise<void> {
+    const failing = this.failing ?? this.failingShadow;
+    if (failing) throw new LogWriteError(failing, `writing to the log failed: ${failing}`);
+    this.shadows.push(record);
+    this.order.push(`shadow ${record.requestId}`);
   }
 }

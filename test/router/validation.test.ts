@@ -207,8 +207,8 @@ describe('POST /predict rejects bad input', () => {
 
 describe('other routes reject bad input', () => {
   const cases: (Omit<Case, 'payload'> & { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: string })[] = [
-    { name: 'GET /predict', method: 'GET', url: '/predict', status: 404, code: 'NOT_FOUND', message: 'expected one of POST /predict, POST /feedback, GET /ab, PUT /ab, POST /admin/reload, GET /health, GET /ready, GET /metrics; got GET /predict' },
-    { name: 'an unknown route', method: 'DELETE', url: '/models/1?x=1', status: 404, code: 'NOT_FOUND', message: 'expected one of POST /predict, POST /feedback, GET /ab, PUT /ab, POST /admin/reload, GET /health, GET /ready, GET /metrics; got DELETE /models/1' },
+    { name: 'GET /predict', method: 'GET', url: '/predict', status: 404, code: 'NOT_FOUND', message: 'expected one of POST /predict, POST /feedback, GET /ab, PUT /ab, POST /admin/reload, GET /health, GET /ready, GET /metrics, GET /status, GET /status.json, GET /reports/<kind>/<id>/<file>; got GET /predict' },
+    { name: 'an unknown route', method: 'DELETE', url: '/models/1?x=1', status: 404, code: 'NOT_FOUND', message: 'expected one of POST /predict, POST /feedback, GET /ab, PUT /ab, POST /admin/reload, GET /health, GET /ready, GET /metrics, GET /status, GET /status.json, GET /reports/<kind>/<id>/<file>; got DELETE /models/1' },
     {
       name: 'feedback for an unknown request_id',
       method: 'POST',

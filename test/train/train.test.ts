@@ -51,7 +51,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     expect(['LogisticRegression', 'DecisionTreeClassifier']).toContain(first.best_model);
     expect(Object.keys(first.metrics.cv).sort()).toEqual(['AUC', 'Accuracy', 'F1', 'Kappa', 'MCC', 'Precision', 'Recall']);
     expect(first.metrics.holdout.Accuracy).toBeGreaterThan(0.85);
-    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: null, previous: null, journal: null });
+    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: null, previous: null, journal: null, watch: null });
 
     const { run } = await mlflowApi<{ run: { info: { status: string }; data: { params: { key: string; value: string }[]; metrics: { key: string }[]; tags: { key: string; value: string }[] }; inputs: { dataset_inputs: { dataset: { name: string } }[] } } }>(
       mlflow.uri,
@@ -108,7 +108,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     const second = lastJson(stdout) as TrainJson;
     expect(second.version).toBe('2');
     expect(second.alias).toBe('staging');
-    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
+    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null, watch: null });
     const run = await client.getRun(second.run_id);
     expect(run?.data.params?.find((p) => p.key === 'rows')?.value).toBe('300');
   }, 240_000);
@@ -123,7 +123,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     expect(stderr).toContain(`[train] version 3 failed the quality gate (holdout accuracy ${result.metrics.holdout.Accuracy} < 1)`);
     const version = (await client.getVersion(MODEL, '3'))!;
     expect(version.tags?.find((t) => t.key === 'driftgate.gate')?.value).toBe('rejected');
-    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null });
+    expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: '2', previous: null, journal: null, watch: null });
   }, 240_000);
 
   it('a retry of the same orchestrator run creates no second version', async () => {

@@ -200,6 +200,7 @@ const command: Command = {
         ab: evaluation ?? null,
         traffic_accuracy: abTraffic.accuracy,
         mlflow_ui: demo.mlflow.tracking_uri,
+        status_page: `${url}/status`,
         airflow_ui: 'npm run airflow (then http://127.0.0.1:8080)',
         config: demoFile,
       };
@@ -215,6 +216,7 @@ const command: Command = {
         `  reports:         ${drift.report_dir}, ${evaluation?.report_dir ?? 'n/a'}`,
         `  MLflow UI:       ${demo.mlflow.tracking_uri}${mlflowStartedHere && !values['keep-running'] ? ' (stopped now; `npx driftgate mlflow start` to browse)' : ''}`,
         `  Airflow UI:      npm run airflow, then http://127.0.0.1:8080`,
+        `  status page:     ${url}/status${values['keep-running'] ? '' : ' (while the router runs: --keep-running keeps it up)'}`,
         // The router outlives the demo only with --keep-running; its labels need this run's token.
         ...(values['keep-running'] ? [`  router:          ${url}, still running; send labels with Authorization: Bearer ${labelToken} (this run's DRIFTGATE_LABEL_TOKEN)`] : []),
       ].join('\n');

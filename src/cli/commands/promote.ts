@@ -8,7 +8,7 @@ const command: Command = {
   details: [
     'The same transition as an A/B promotion, tagged driftgate.decision=manual-promote: prod moves to',
     'the version, the replaced prod becomes previous_prod (alias and tag). When the version was staging,',
-    'staging is removed and router.ab_split_b reset to 0. Re-running it is harmless.',
+    'staging is removed and router.ab_split_b and router.shadow_share reset to 0. Re-running it is harmless.',
   ].join('\n'),
   options: {
     version: { type: 'string', valueName: 'N', description: 'the registered version to make prod (required)' },

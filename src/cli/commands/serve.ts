@@ -17,6 +17,10 @@ import type { Command } from '../command.js';
 
 /** In-flight requests get this long to finish on SIGTERM before the router stops anyway. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** Shadow predictions in flight at the stop get this long to finish; the rest are not logged. */
+const SHADOW_DRAIN_MS = 2000;
+/** The shadow workers' scheduling priority (nice): the lowest, below prod's workers and the router. */
+const SHADOW_WORKER_NICE = 19;
 
 /** Environment of the inference workers. */
 function workerEnv(config: Config): Record<string, string> {
@@ -98,7 +102,9 @@ const command: Command = {
     'Listens on router.host:router.port (DRIFTGATE_ROUTER_HOST, DRIFTGATE_ROUTER_PORT); admin routes need',
     'DRIFTGATE_ADMIN_TOKEN. Labels (POST /feedback, a label on POST /predict) need DRIFTGATE_LABEL_TOKEN as a',
     'bearer token (router.labels: token, the default; open takes them from anyone). Logs are JSON lines on',
-    'stderr (DRIFTGATE_LOG_LEVEL, default info).',
+    'stderr (DRIFTGATE_LOG_LEVEL, default info). Shadow mode: router.shadow_share of the requests prod answers',
+    'are also predicted, off the reply path, by staging (or the replaced prod during a watch) on',
+    'router.shadow_workers workers of their own, and logged as shadow rows (live, like ab_split_b).',
   ].join('\n'),
   async run({ config, env, log, signal }) {
     checkLogColumns(config);
@@ -143,8 +149,21 @@ const command: Command = {
       predictTimeoutMs: workerTimeoutMs(config),
       onRestart: () => metrics.workerRestarts.inc(),
     });
+    // The shadow's own pool: a slow or hung shadow model holds only these processes, never prod's.
+    // Its processes start the first time a shadow is needed (a version to shadow with, at a share above 0).
+    let startShadowPool: () => void = () => undefined;
+    const shadowPool = new WorkerPool({
+      size: config.router.shadow_workers,
+      cache,
+      env: workerEnv(config),
+      predictTimeoutMs: workerTimeoutMs(config),
+      onRestart: () => metrics.shadowWorkerRestarts.inc(),
+      // On a busy machine the kernel serves prod's workers and the router first; the shadow falls behind (its queue drops) instead.
+      nice: SHADOW_WORKER_NICE,
+    });
     const router = createRouter(config, env, {
       pool,
+      shadow: { pool: shadowPool, start: () => startShadowPool() },
       served: cache,
       registry: new MlflowClient(config.mlflow.tracking_uri, 5000),
       log: predictionLog,
@@ -196,6 +215,7 @@ const command: Command = {
     router.lifecycle.starting = null;
     if (python !== null) {
       pool.start(app.log.child({ component: 'workers' }), python);
+      startShadowPool = () => shadowPool.start(app.log.child({ component: 'shadow-workers' }), python);
       router.start();
     }
     await waitForAbort(signal);
@@ -205,8 +225,10 @@ const command: Command = {
     if (!drained) log(`[serve] in-flight requests did not finish within ${DRAIN_TIMEOUT_MS} ms; stopping anyway`);
     process.off('SIGHUP', reopen);
     router.stop();
+    // Shadow predictions already taken get a moment to reach the log; a hung shadow does not hold the stop.
+    await router.shadow?.close(SHADOW_DRAIN_MS);
     await predictionLog.close();
-    await pool.close();
+    await Promise.all([pool.close(), shadowPool.close(SHADOW_DRAIN_MS)]);
     const stats = predictionLog.stats;
     const result = {
       stopped: true,

@@ -1,6 +1,7 @@
 export { ModelCache, type LastKnown } from './model-cache.js';
 export {
   WorkerPoolError,
+  type BatchTiming,
   type LoadedModel,
   type ModelColumn,
   type ModelSpec,

@@ -75,5 +75,12 @@ export interface Reply {
   load_ms?: number;
   source?: 'registry' | 'cache';
   predictions?: RowResult[];
+  /** A predict reply: the model's own time for the batch (ms), measured in the worker. */
+  compute_ms?: number;
+}
+
+/** Filled in by a predict call that is handed one: the model's own time for the batch (NaN when the worker did not say). */
+export interface BatchTiming {
+  computeMs: number;
 }
 

@@ -4,11 +4,12 @@
  * and reloads its models; its in-flight batches are retried once on another worker, or fail with a
  * WorkerPoolError, never hang.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../logger.js';
 import { PROJECT_ROOT } from '../../project.js';
 import type { ModelCache } from './model-cache.js';
-import { WorkerPoolError, type LoadedModel, type ModelSpec, type Row, type RowResult, type WorkerInfo } from './protocol.js';
+import { WorkerPoolError, type BatchTiming, type LoadedModel, type ModelSpec, type Row, type RowResult, type WorkerInfo } from './protocol.js';
 import { PythonWorker } from './worker-process.js';
 
 export const WORKER_SCRIPT = path.join(PROJECT_ROOT, 'python', 'worker.py');
@@ -28,6 +29,11 @@ export interface WorkerPoolOptions {
   restartDelayMs?: { initial: number; max: number };
   /** Called for every restart of a worker that died (metrics). */
   onRestart?: (slot: number) => void;
+  /**
+   * Scheduling priority of the workers (nice, 0 to 19; 0 by default): the shadow's pool runs at a lower
+   * one, so on a busy machine the kernel gives the CPU to prod's workers and the router first.
+   */
+  nice?: number;
 }
 
 // A worker that served this long before dying starts the backoff over.
@@ -46,7 +52,7 @@ export class WorkerPool {
   private roundRobin = 0;
   private restartCount = 0;
   private readonly idleListeners: (() => void)[] = [];
-  private readonly options: Required<Omit<WorkerPoolOptions, 'onRestart' | 'env'>> & Pick<WorkerPoolOptions, 'onRestart'> & { env: Record<string, string> };
+  private readonly options: Required<Omit<WorkerPoolOptions, 'onRestart' | 'env' | 'nice'>> & Pick<WorkerPoolOptions, 'onRestart' | 'nice'> & { env: Record<string, string> };
   private python = '';
 
   constructor(options: WorkerPoolOptions) {
@@ -78,6 +84,14 @@ export class WorkerPool {
     const logger = this.logger!;
     const worker = new PythonWorker(slot, { python: this.python, script: this.options.script, startTimeoutMs: this.options.startTimeoutMs, env: this.options.env }, logger);
     this.workers[slot] = worker;
+    // At once, before the interpreter starts any thread (threads inherit it); a failure only costs the priority.
+    if (this.options.nice && worker.pid !== null) {
+      try {
+        os.setPriority(worker.pid, this.options.nice);
+      } catch (error) {
+        logger.warn({ event: 'worker_nice_failed', worker: slot, pid: worker.pid, err: (error as Error).message }, `could not lower the priority of worker ${slot}: ${(error as Error).message}`);
+      }
+    }
     logger.info({ event: 'worker_spawned', worker: slot, pid: worker.pid }, `inference worker ${slot} starting (pid ${worker.pid})`);
     void worker.started.then(
       () => {
@@ -235,10 +249,10 @@ export class WorkerPool {
 
   /** Predict a batch; the rows' values are in the model's column order. */
   /** One result per row: a prediction, or why the model could not predict that row. */
-  predict(key: string, rows: readonly Row[]): Promise<RowResult[]> {
+  predict(key: string, rows: readonly Row[], timing?: BatchTiming): Promise<RowResult[]> {
     // Counted synchronously, so an unload that starts after this call waits for it.
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
-    return this.predictWithRetry(key, rows).finally(() => {
+    return this.predictWithRetry(key, rows, timing).finally(() => {
       const left = (this.inflight.get(key) ?? 1) - 1;
       if (left > 0) {
         this.inflight.set(key, left);
@@ -251,27 +265,28 @@ export class WorkerPool {
     });
   }
 
-  private async predictWithRetry(key: string, rows: readonly Row[]): Promise<RowResult[]> {
+  private async predictWithRetry(key: string, rows: readonly Row[], timing?: BatchTiming): Promise<RowResult[]> {
     const first = this.pick(key, null);
     if (!first) throw new WorkerPoolError('no-worker', `no inference worker has model ${key} loaded`);
     try {
-      return await this.predictOn(first, key, rows);
+      return await this.predictOn(first, key, rows, timing);
     } catch (error) {
       if (!(error instanceof WorkerPoolError) || (error.kind !== 'worker-died' && error.kind !== 'timeout')) throw error;
       const second = this.pick(key, first);
       if (!second) throw new WorkerPoolError(error.kind, `${error.message.split('\n')[0]}; no other worker could take the retry`, { cause: error });
       this.logger?.warn({ event: 'batch_retry', worker: second.slot, model: key, rows: rows.length }, `retrying a batch of ${rows.length} on inference worker ${second.slot}`);
-      return await this.predictOn(second, key, rows);
+      return await this.predictOn(second, key, rows, timing);
     }
   }
 
-  private async predictOn(worker: PythonWorker, key: string, rows: readonly Row[]): Promise<RowResult[]> {
+  private async predictOn(worker: PythonWorker, key: string, rows: readonly Row[], timing?: BatchTiming): Promise<RowResult[]> {
     worker.predicts += 1;
     try {
       const reply = await worker.request({ op: 'predict', key, rows }, this.options.predictTimeoutMs);
       if (!reply.ok || !reply.predictions || reply.predictions.length !== rows.length) {
         throw new WorkerPoolError('model-error', `model ${key} failed to predict: ${reply.error?.type ?? 'Error'}: ${reply.error?.message ?? `expected ${rows.length} predictions`}`);
       }
+      if (timing) timing.computeMs = typeof reply.compute_ms === 'number' && Number.isFinite(reply.compute_ms) && reply.compute_ms >= 0 ? reply.compute_ms : Number.NaN;
       return reply.predictions;
     } finally {
       worker.predicts -= 1;

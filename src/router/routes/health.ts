@@ -15,7 +15,8 @@ export async function healthRoutes(app: FastifyInstance, context: RouterContext)
     const logProblem = context.logProblem();
     const reasons = logProblem ? [...readiness.reasons, logProblem] : readiness.reasons;
     const status = context.models.status();
-    const body = { models: { prod: status.prod, staging: status.staging }, registry: status.registry, workers: status.workers, reasons };
+    // The shadow is reported, never a reason: it cannot make prod unready or degraded.
+    const body = { models: { prod: status.prod, staging: status.staging }, registry: status.registry, workers: status.workers, shadow: context.shadow.status(), reasons };
     // A log that cannot take rows refuses predictions (router.log_failure: refuse): send traffic elsewhere.
     const refusing = logProblem !== null && context.config.current.router.log_failure === 'refuse';
     if (!readiness.ready || refusing) {
@@ -26,6 +27,9 @@ export async function healthRoutes(app: FastifyInstance, context: RouterContext)
 
   app.get('/metrics', { config: unlimited }, async (_request, reply) => {
     context.metrics.split.set(context.config.current.router.ab_split_b);
+    const shadow = context.shadow.status();
+    context.metrics.shadowShare.set(shadow.share);
+    context.metrics.shadowQueue.set(shadow.queue.length);
     context.metrics.setRegistryStatus(context.models.status().registry);
     const text = await context.metrics.registry.metrics();
     return reply.type(context.metrics.registry.contentType).send(text);

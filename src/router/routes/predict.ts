@@ -89,6 +89,7 @@ export async function predictRoutes(app: FastifyInstance, context: RouterContext
     const variant: Variant = served.alias === 'prod' ? 'A' : 'B';
     const latencyMs = reply.elapsedTime;
     const label = body.label ?? null;
+    let logged = false;
     try {
       await context.log.appendPrediction({
         ts: context.clock.now(),
@@ -103,6 +104,7 @@ export async function predictRoutes(app: FastifyInstance, context: RouterContext
         latencyMs,
       });
       context.metrics.logRows.inc({ event: 'prediction' });
+      logged = true;
     } catch (error) {
       if (!(error instanceof LogWriteError)) throw error;
       context.metrics.logRowsFailed.inc({ event: 'prediction' });
@@ -110,6 +112,15 @@ export async function predictRoutes(app: FastifyInstance, context: RouterContext
         context.metrics.predictionErrors.inc({ variant, code: 'LOG_UNAVAILABLE' });
         reply.header('retry-after', '1');
         throw logUnavailable(error);
+      }
+    }
+    // The shadow (router.shadow_share) predicts prod's answered, logged requests off the reply path:
+    // offer() only queues, so its row follows this one, and nothing it does reaches this reply.
+    if (variant === 'A' && logged) {
+      try {
+        context.shadow.offer({ requestId: request.id, userId: body.user_id, features: row, prediction: served.prediction, latencyMs, inferenceMs: served.inferenceMs });
+      } catch (error) {
+        request.log.error({ err: error }, 'the shadow could not take the request');
       }
     }
     if (label !== null) context.labels.remember(request.id, label);

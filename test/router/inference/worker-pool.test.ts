@@ -38,7 +38,12 @@ for line in sys.stdin:
             continue
         if first < 0:
             time.sleep(-first)  # a slow batch: -N sleeps N seconds
-        send({"id": r["id"], "ok": True, "predictions": [{"prediction": "a" if row[0] < 5 else "b", "probabilities": {"a": 0.5, "b": 0.5}, "pid": os.getpid()} for row in r["rows"]]})
+        reply = {"id": r["id"], "ok": True, "predictions": [{"prediction": "a" if row[0] < 5 else "b", "probabilities": {"a": 0.5, "b": 0.5}, "pid": os.getpid()} for row in r["rows"]]}
+        if first == 3:
+            reply["compute_ms"] = 1.25  # the model's own time, as python/worker.py reports it
+        if first == 4:
+            reply["compute_ms"] = "soon"  # not a number: the pool says NaN
+        send(reply)
     elif op == "unload":
         models.pop(r["key"], None); send({"id": r["id"], "ok": True})
 `;
@@ -83,6 +88,18 @@ describe('WorkerPool', () => {
     // Two slow batches at once go to two different workers.
     const [x, y] = await Promise.all([pool.predict('1', [[-0.3]]), pool.predict('1', [[-0.3]])]);
     expect(new Set([...pidsOf(x!), ...pidsOf(y!)]).size).toBe(2);
+  });
+
+  it('hands the model’s own time for the batch (compute_ms) to a caller that asks, NaN when the worker gives none or a bad one', async () => {
+    const { pool } = await startPool();
+    const timing = { computeMs: -1 };
+    expect(await pool.predict('1', [[3], [7]], timing)).toMatchObject([{ prediction: 'a' }, { prediction: 'b' }]);
+    expect(timing.computeMs).toBe(1.25);
+    await pool.predict('1', [[4]], timing);
+    expect(timing.computeMs).toBeNaN();
+    timing.computeMs = 0;
+    await pool.predict('1', [[1]], timing);
+    expect(timing.computeMs).toBeNaN();
   });
 
   it('retries the batches of a worker killed mid-flight on the other one and restarts it', async () => {
