@@ -64,6 +64,35 @@ def drop_unsafe(compiled: str) -> str:
     return "".join(f"{line}\n" for block in kept for line in block)
 
 
+# Dependencies that another pin requires with extras. pip's hash-checking mode treats the name with its extras
+# (fastapi-cli's uvicorn[standard]>=0.15.0) as a requirement of its own: unless that is pinned too, pip takes
+# the newest release for it and then refuses it as unpinned (this broke every fresh Airflow build the day
+# uvicorn 0.55.0 came out). Such a pin is written twice, plain and with the extras, with the same hashes.
+EXTRAS_PINS = {"uvicorn": "standard"}
+
+
+def with_extras_pins(compiled: str) -> str:
+    """Each EXTRAS_PINS block followed by a copy of it that names the extras."""
+    out: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        out.extend(block)
+        match = PIN.match(block[0]) if block else None
+        if match and canonical(match.group(1)) in EXTRAS_PINS:
+            name = match.group(1)
+            out.append(block[0].replace(f"{name}==", f"{name}[{EXTRAS_PINS[canonical(name)]}]==", 1))
+            out.extend(block[1:])
+        block.clear()
+
+    for line in compiled.splitlines():
+        if not (line[:1].isspace() and block):
+            flush()
+        block.append(line)
+    flush()
+    return "".join(f"{line}\n" for line in out)
+
+
 def compile_hashes(pip_compile: Path, pins: dict[str, str], work: Path) -> str:
     src = work / "pins.in"
     out = work / "pins.txt"
@@ -78,7 +107,7 @@ def compile_hashes(pip_compile: Path, pins: dict[str, str], work: Path) -> str:
         check=True,
         cwd=work,
     )
-    return drop_unsafe(out.read_text())
+    return with_extras_pins(drop_unsafe(out.read_text()))
 
 
 def main(argv: list[str]) -> int:
