@@ -166,10 +166,15 @@ describe('WorkerPool', () => {
 
   it('unloads a model only after its in-flight batches finish', async () => {
     const { pool } = await startPool();
+    // A batch that sleeps 0.4 s in the worker; unload asked for while it runs.
     const slow = pool.predict('1', [[-0.4]]);
-    const unloaded = pool.unload('1').then(() => Date.now());
-    const answered = await slow.then(() => Date.now());
-    expect(await unloaded).toBeGreaterThanOrEqual(answered);
+    const unloaded = pool.unload('1').then(() => 'unloaded' as const);
+    // 0.2 s later the batch still runs, so the unload still waits. (Timestamps taken in the two callbacks
+    // would not do: the unload may resolve a microtask before the caller's callback, in the same or the
+    // previous millisecond.)
+    expect(await Promise.race([unloaded, sleep(200).then(() => 'waiting' as const)])).toBe('waiting');
+    await slow;
+    expect(await unloaded).toBe('unloaded');
     expect(pool.serves('1')).toBe(false);
   });
 
