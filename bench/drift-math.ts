@@ -5,6 +5,7 @@
  *
  *   node dist/bench/drift-math.js --data DIR --rows N --features K --json   (reads DIR/{reference,current}.f64)
  *   node dist/bench/drift-math.js [--rows N]                                (generates seeded data itself)
+ * With --threads it runs analyzeDriftInThreads, as the CLI does (features on two cores; no per-step timings).
  */
 
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { analyzeDrift, type AnalyzeSettings } from '../src/drift/analyze.js';
+import { analyzeDrift, type AnalyzeSettings, type FeatureColumns } from '../src/drift/analyze.js';
+import { analyzeDriftInThreads } from '../src/drift/analyze-threads.js';
 
 export interface BenchColumn {
   name: string;
@@ -23,10 +25,11 @@ export interface BenchColumn {
 
 export interface FeatureTiming {
   name: string;
-  sortMs: number;
-  ksMs: number;
-  psiMs: number;
-  summaryMs: number;
+  /** Per step of one thread's analysis; null on two threads. */
+  sortMs: number | null;
+  ksMs: number | null;
+  psiMs: number | null;
+  summaryMs: number | null;
   ksStatistic: number;
   ksPvalue: number;
   ksMethod: string | null;
@@ -40,32 +43,34 @@ export interface DriftMathTimings {
 }
 
 /** Evidently's defaults, as the CLI's config has them. */
-export const BENCH_SETTINGS: AnalyzeSettings = { psiThreshold: 0.2, ksAlpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantileBins: 10 };
+export const BENCH_SETTINGS: AnalyzeSettings = { psiThreshold: 0.2, ksAlpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantileBins: 10, psiRule: 'threshold', ksMinStatistic: 0, correction: 'none' };
 
-/** analyzeDrift over the columns (sorted in place, as the CLI does), with per-step timings. */
-export function runDriftMath(columns: readonly BenchColumn[], now: () => number = () => performance.now()): DriftMathTimings {
+/**
+ * analyzeDrift over the columns (sorted in place, as the CLI does) with per-step timings, or with
+ * `threads` analyzeDriftInThreads, what the CLI runs, timed as a whole.
+ */
+export async function runDriftMath(columns: readonly BenchColumn[], options: { threads?: boolean; now?: () => number } = {}): Promise<DriftMathTimings> {
+  const now = options.now ?? (() => performance.now());
+  const input: FeatureColumns[] = columns.map((c) => ({ name: c.name, type: 'numeric' as const, reference: c.reference, current: c.current }));
   const cpu = process.cpuUsage();
   const start = now();
-  const analysis = analyzeDrift(
-    columns.map((c) => ({ name: c.name, type: 'numeric' as const, reference: c.reference, current: c.current })),
-    BENCH_SETTINGS,
-    now,
-  );
+  const analysis = options.threads ? await analyzeDriftInThreads(input, BENCH_SETTINGS) : analyzeDrift(input, BENCH_SETTINGS, now);
   const totalMs = now() - start;
   const used = process.cpuUsage(cpu);
   return {
     features: analysis.features.map((f) => ({
       name: f.name,
-      sortMs: f.timingsMs!.sort,
-      ksMs: f.timingsMs!.test,
-      psiMs: f.timingsMs!.psi,
-      summaryMs: f.timingsMs!.summary,
+      sortMs: f.timingsMs?.sort ?? null,
+      ksMs: f.timingsMs?.test ?? null,
+      psiMs: f.timingsMs?.psi ?? null,
+      summaryMs: f.timingsMs?.summary ?? null,
       ksStatistic: f.statistic,
       ksPvalue: f.pvalue,
       ksMethod: f.ksMethod,
       psi: f.psi,
     })),
     totalMs,
+    // The process's CPU time, the worker thread's included.
     cpuMs: (used.user + used.system) / 1000,
   };
 }
@@ -108,20 +113,23 @@ export function benchColumns(rows: number, shifts: readonly number[], random: ()
 export const BENCH_SHIFTS = [0, 0.01, 0.1, 1] as const;
 export const BENCH_SEED = 20240601;
 
-/** Column-major float64 (feature after feature) as bench/drift.ts writes it; views, no copy. */
+/**
+ * Column-major float64 (feature after feature) as bench/drift.ts writes it; each column in a buffer of
+ * its own, as the CLI's readers give them, so the analysis thread takes them without a copy.
+ */
 export function readColumnsF64(file: string, rows: number, features: number): Float64Array[] {
   const bytes = readFileSync(file);
   if (bytes.byteLength !== rows * features * 8) throw new Error(`${file}: expected ${rows * features * 8} bytes, got ${bytes.byteLength}`);
   // A Float64Array view needs 8-byte alignment; large reads get their own buffer at offset 0.
   const all = bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, rows * features) : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return Array.from({ length: features }, (_, k) => all.subarray(k * rows, (k + 1) * rows));
+  return Array.from({ length: features }, (_, k) => all.slice(k * rows, (k + 1) * rows));
 }
 
 const MB = 1024 * 1024;
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, rows: { type: 'string' }, features: { type: 'string' }, json: { type: 'boolean' } },
+    options: { data: { type: 'string' }, rows: { type: 'string' }, features: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'boolean' } },
   });
   const rows = Number(values.rows ?? 1_000_000);
   const baselineRss = process.memoryUsage().rss;
@@ -136,7 +144,7 @@ function main(): void {
   }
   const dataRss = process.memoryUsage().rss;
   const rawBytes = columns.length * 2 * rows * 8;
-  const timings = runDriftMath(columns);
+  const timings = await runDriftMath(columns, { threads: values.threads === true });
   // maxRSS is the process high-water mark in KiB, so it catches peaks between samples.
   const peakRss = process.resourceUsage().maxRSS * 1024;
   if (values.json) {
@@ -145,7 +153,7 @@ function main(): void {
   }
   for (const f of timings.features) {
     console.log(
-      `${f.name}: sort ${f.sortMs.toFixed(1)} ms, ks ${f.ksMs.toFixed(1)} ms, psi ${f.psiMs.toFixed(1)} ms, summary ${f.summaryMs.toFixed(1)} ms` +
+      `${f.name}: sort ${f.sortMs?.toFixed(1)} ms, ks ${f.ksMs?.toFixed(1)} ms, psi ${f.psiMs?.toFixed(1)} ms, summary ${f.summaryMs?.toFixed(1)} ms` +
         ` | D=${f.ksStatistic.toPrecision(6)} p=${f.ksPvalue.toPrecision(6)} (${f.ksMethod}) psi=${f.psi.toPrecision(6)}`,
     );
   }
@@ -156,4 +164,4 @@ function main(): void {
   );
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

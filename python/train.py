@@ -74,6 +74,25 @@ def data_digest(df) -> str:
     return hashlib.sha256(df.to_csv(index=False).encode("utf-8")).hexdigest()
 
 
+# The held-out predictions of the chosen model (before it is refit on all rows), for confidence-based
+# performance estimation: `driftgate performance` learns from them how often a prediction made with a
+# given probability is right.
+CALIBRATION_ARTIFACT = "calibration/holdout.json"
+SCORE_PREFIX = "prediction_score_"
+
+
+def holdout_calibration(pred, target: str, model: str) -> dict:
+    """{format, model, classes, rows: [{label, prediction, probabilities (in classes' order)}]} of a
+    predict_model(raw_score=True) frame."""
+    score_columns = [c for c in pred.columns if c.startswith(SCORE_PREFIX)]
+    classes = [c[len(SCORE_PREFIX):] for c in score_columns]
+    rows = [
+        {"label": str(label), "prediction": str(prediction), "probabilities": [float(p) for p in scores]}
+        for label, prediction, scores in zip(pred[target], pred["prediction_label"], pred[score_columns].itertuples(index=False, name=None))
+    ]
+    return {"format": "driftgate.calibration/1", "model": model, "classes": classes, "rows": rows}
+
+
 def main(spec_path: str) -> int:
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
@@ -162,8 +181,10 @@ def main(spec_path: str) -> int:
         t = timed("compare_models", t)
         check_cancelled()
 
-        predict_model(best, verbose=False)
+        # raw_score: each class's probability beside the label, the calibration data of `driftgate performance`.
+        holdout_pred = predict_model(best, raw_score=True, round=6, verbose=False)
         holdout_row = pull().iloc[0]
+        calibration = holdout_calibration(holdout_pred, target, best_name)
         holdout = {metric_key(m): float(holdout_row[m]) for m in CV_METRICS if m in holdout_row.index}
         log(f"holdout accuracy {holdout.get('Accuracy', float('nan')):.4f}")
 
@@ -188,6 +209,7 @@ def main(spec_path: str) -> int:
         mlflow.log_params(params)
         mlflow.log_metrics({f"cv_{k}": v for k, v in cv.items()})
         mlflow.log_metrics({f"holdout_{k}": v for k, v in holdout.items()})
+        mlflow.log_dict(calibration, CALIBRATION_ARTIFACT)
 
         with tempfile.TemporaryDirectory() as tmp:
             board_csv = os.path.join(tmp, "leaderboard.csv")

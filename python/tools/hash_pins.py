@@ -64,25 +64,22 @@ def drop_unsafe(compiled: str) -> str:
     return "".join(f"{line}\n" for block in kept for line in block)
 
 
-# Dependencies that another pin requires with extras. pip's hash-checking mode treats the name with its extras
-# (fastapi-cli's uvicorn[standard]>=0.15.0) as a requirement of its own: unless that is pinned too, pip takes
-# the newest release for it and then refuses it as unpinned (this broke every fresh Airflow build the day
-# uvicorn 0.55.0 came out). Such a pin is written twice, plain and with the extras, with the same hashes.
-EXTRAS_PINS = {"uvicorn": "standard"}
-
-
 def with_extras_pins(compiled: str) -> str:
-    """Each EXTRAS_PINS block followed by a copy of it that names the extras."""
+    """A pin that some dependency requires with extras (pip-compile writes it so, e.g. uvicorn[standard]==0.54.0,
+    because fastapi-cli requires uvicorn[standard]) is written twice, plain and with the extras, with the same
+    hashes. pip's hash-checking mode resolves a name with extras as a requirement of its own: pinned only
+    plain, pip takes the newest release for it and then refuses it as unpinned (this broke every fresh
+    Airflow build the day uvicorn 0.55.0 came out); pinned only with extras, the plain requirement of
+    another package is the unpinned one."""
     out: list[str] = []
     block: list[str] = []
 
     def flush() -> None:
-        out.extend(block)
         match = PIN.match(block[0]) if block else None
-        if match and canonical(match.group(1)) in EXTRAS_PINS:
-            name = match.group(1)
-            out.append(block[0].replace(f"{name}==", f"{name}[{EXTRAS_PINS[canonical(name)]}]==", 1))
+        if match and match.group(2):
+            out.append(block[0].replace(match.group(2), "", 1))
             out.extend(block[1:])
+        out.extend(block)
         block.clear()
 
     for line in compiled.splitlines():
@@ -100,7 +97,7 @@ def compile_hashes(pip_compile: Path, pins: dict[str, str], work: Path) -> str:
     out.unlink(missing_ok=True)
     subprocess.run(
         [
-            str(pip_compile), "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+            str(pip_compile), "--quiet", "--generate-hashes", "--allow-unsafe",
             "--no-annotate", "--no-header", "--no-emit-index-url", "--no-emit-find-links",
             "--no-emit-trusted-host", "--no-emit-options", "--output-file", str(out), str(src),
         ],

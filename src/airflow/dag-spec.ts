@@ -8,7 +8,8 @@ import { CLI_BIN, NODE_BIN, PROJECT_ROOT } from '../project.js';
 import { parseSchedule } from './schedule.js';
 
 export interface DagSpec {
-  monitor: { dagId: string; schedule: string | null };
+  /** performance: the monitor also checks the estimated accuracy (performance.max_drop set), else null. */
+  monitor: { dagId: string; schedule: string | null; performance: { maxDrop: number } | null };
   ab: { dagId: string; schedule: string | null };
   retries: number;
   retryDelayS: number;
@@ -34,12 +35,16 @@ export interface DagSpec {
  * Deployment variables (MLFLOW_TRACKING_URI, DRIFTGATE_LOG_PATH, ...) still apply when tasks run.
  */
 export function dagSpec(config: Config): DagSpec {
-  const { airflow, dataset, drift, training, router, ab, source } = config;
+  const { airflow, dataset, drift, training, router, ab, performance, source } = config;
   if (airflow.ab_dag_id === airflow.dag_id) {
     throw new ConfigError(source.file, 'airflow.ab_dag_id', `expected a DAG id different from airflow.dag_id, got ${JSON.stringify(airflow.ab_dag_id)} for both`);
   }
   return {
-    monitor: { dagId: airflow.dag_id, schedule: parseSchedule(airflow.schedule, source.file, 'airflow.schedule') },
+    monitor: {
+      dagId: airflow.dag_id,
+      schedule: parseSchedule(airflow.schedule, source.file, 'airflow.schedule'),
+      performance: performance.max_drop === null ? null : { maxDrop: performance.max_drop },
+    },
     ab: { dagId: airflow.ab_dag_id, schedule: parseSchedule(airflow.ab_schedule, source.file, 'airflow.ab_schedule') },
     retries: airflow.retries,
     retryDelayS: airflow.retry_delay_s,

@@ -31,7 +31,7 @@ export interface RenderedDag {
 
 /** Task ids: outside callers (tests, the demo, dashboards) read task states and XComs by these. */
 export const TASKS = {
-  monitor: { checkDrift: 'check_drift', branch: 'branch_on_drift', retrain: 'retrain', startAb: 'start_ab', noDrift: 'no_drift' },
+  monitor: { checkDrift: 'check_drift', checkPerformance: 'check_performance', branch: 'branch_on_drift', retrain: 'retrain', startAb: 'start_ab', noDrift: 'no_drift' },
   ab: { evaluate: 'ab_evaluate', branch: 'branch_on_decision', promoted: 'promoted', rejected: 'rejected', rolledBack: 'rolled_back', waitForData: 'wait_for_data' },
 } as const;
 
@@ -70,8 +70,29 @@ export const SCRIPTS = {
     ].join('\n'),
     'drift --reference "$DRIFTGATE_DAG_REFERENCE" --current "$current"',
   ),
-  // The Airflow run id makes a retry reuse the version the first attempt registered.
-  retrain: cliScript('', 'train --trigger drift --run-id "$DRIFTGATE_DAG_RUN_ID" --drift-report "$DRIFTGATE_DAG_DRIFT_REPORT"'),
+  // The accuracy estimated from the log's probabilities (performance.max_drop set). It never fails the run:
+  // without a log, or when the CLI fails (MLflow down), it says so on stderr and answers no verdict, so the
+  // monitor still decides on drift.
+  checkPerformance: [
+    'set -u',
+    'log_path="${DRIFTGATE_LOG_PATH:-$DRIFTGATE_DAG_LOG_PATH}"',
+    'if ! { [ -e "$log_path" ] || compgen -G "$log_path" >/dev/null; }; then',
+    "  printf 'no router log matches %s: no performance to check\\n' \"$log_path\" >&2",
+    "  printf '%s\\n' '{\"verdict\":null,\"unavailable\":\"no router log\"}'",
+    '  exit 0',
+    'fi',
+    'if result="$("$DRIFTGATE_DAG_NODE" "$DRIFTGATE_DAG_CLI" performance --config "$DRIFTGATE_DAG_CONFIG" --json)"; then',
+    "  printf '%s\\n' \"$result\"",
+    'else',
+    '  status=$?',
+    "  printf 'driftgate performance failed (exit %s): the monitor decides on drift alone\\n' \"$status\" >&2",
+    "  printf '{\"verdict\":null,\"unavailable\":\"driftgate performance exited %s\"}\\n' \"$status\"",
+    'fi',
+    '',
+  ].join('\n'),
+  // The Airflow run id makes a retry reuse the version the first attempt registered; the trigger is the
+  // branch's reason (drift, or an estimated accuracy drop).
+  retrain: cliScript('', 'train --trigger "$DRIFTGATE_DAG_TRIGGER" --run-id "$DRIFTGATE_DAG_RUN_ID" --drift-report "$DRIFTGATE_DAG_DRIFT_REPORT"'),
   startAb: cliScript('', 'ab start'),
   abEvaluate: cliScript('', 'ab evaluate --apply'),
 } as const;
@@ -151,6 +172,7 @@ def dag_args() -> dict:
 
 export function renderMonitorDag(spec: DagSpec, deployment: string): RenderedDag {
   const t = TASKS.monitor;
+  const perf = spec.monitor.performance;
   const doc = docMd(
     'Driftgate monitor',
     [
@@ -159,6 +181,12 @@ export function renderMonitorDag(spec: DagSpec, deployment: string): RenderedDag
       `version the first attempt registered) and \`${t.startAb}\` opens the A/B test as \`ab.design\` says (users sent to`,
       `staging at \`router.ab_start_split\`, staging in shadow at \`router.ab_start_shadow_share\`, or both).`,
       `Without drift, \`${t.noDrift}\` runs and nothing else happens.`,
+      ...(perf
+        ? [
+            `\`${t.checkPerformance}\` runs \`driftgate performance\` beside it: an estimated accuracy of prod more than ${perf.maxDrop} below its held-out`,
+            `accuracy (\`performance.max_drop\`) also retrains (\`--trigger performance\`). It never fails the run: without a verdict the monitor decides on drift alone.`,
+          ]
+        : []),
     ],
     spec,
   );
@@ -170,28 +198,39 @@ ${common(spec, spec.monitor.dagId, spec.monitor.schedule, doc)}
 CHECK_DRIFT = ${pyRawBlock(SCRIPTS.checkDrift)}
 RETRAIN = ${pyRawBlock(SCRIPTS.retrain)}
 START_AB = ${pyRawBlock(SCRIPTS.startAb)}
-
+${perf ? `CHECK_PERFORMANCE = ${pyRawBlock(SCRIPTS.checkPerformance)}\n` : ''}
 with DAG(description="Check drift; on drift retrain and open the A/B test", **dag_args()):
     check_drift = driftgate_task(${pyString(t.checkDrift)}, CHECK_DRIFT)
-
+${perf ? `    check_performance = driftgate_task(${pyString(t.checkPerformance)}, CHECK_PERFORMANCE)\n` : ''}
     @task.branch(task_id=${pyString(t.branch)})
     def branch_on_drift(**context) -> str:
-        """Follow ${t.retrain} when check_drift's JSON result says drift_detected, else ${t.noDrift}."""
+        """Follow ${t.retrain} when check_drift's JSON result says drift_detected${perf ? ` or check_performance's says drop_detected` : ''}, else ${t.noDrift}."""
         ti = context["ti"]
         result = json.loads(ti.xcom_pull(task_ids=${pyString(t.checkDrift)}))
         ti.xcom_push(key="drift_report_dir", value=result.get("report_dir") or "")
+${
+  perf
+    ? `        performance = json.loads(ti.xcom_pull(task_ids=${pyString(t.checkPerformance)}))
+        dropped = (performance.get("verdict") or {}).get("drop_detected") is True
+        drifted = result["drift_detected"] is True
+        ti.xcom_push(key="trigger", value="drift" if drifted else "performance")
+        return ${pyString(t.retrain)} if drifted or dropped else ${pyString(t.noDrift)}
+`
+    : `        ti.xcom_push(key="trigger", value="drift")
         return ${pyString(t.retrain)} if result["drift_detected"] is True else ${pyString(t.noDrift)}
-
+`
+}
     retrain = driftgate_task(
         ${pyString(t.retrain)},
         RETRAIN,
         DRIFTGATE_DAG_RUN_ID="{{ run_id }}",
         DRIFTGATE_DAG_DRIFT_REPORT="{{ ti.xcom_pull(task_ids='${t.branch}', key='drift_report_dir') }}",
+        DRIFTGATE_DAG_TRIGGER="{{ ti.xcom_pull(task_ids='${t.branch}', key='trigger') }}",
     )
     start_ab = driftgate_task(${pyString(t.startAb)}, START_AB)
     no_drift = EmptyOperator(task_id=${pyString(t.noDrift)})
 
-    check_drift >> branch_on_drift() >> [retrain, no_drift]
+    ${perf ? '[check_drift, check_performance]' : 'check_drift'} >> branch_on_drift() >> [retrain, no_drift]
     retrain >> start_ab
 `;
   return { dagId: spec.monitor.dagId, kind: 'monitor', source };

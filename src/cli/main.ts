@@ -13,6 +13,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   drift: { summary: 'Measure data drift of current data or live traffic (PSI + KS) and write a report', load: async () => (await import('./commands/drift.js')).default },
   train: { summary: 'Retrain with PyCaret, log to MLflow, register, and set staging', load: async () => (await import('./commands/train.js')).default },
   models: { summary: 'List registered versions with aliases, metrics and tags', load: async () => (await import('./commands/models.js')).default },
+  performance: { summary: "Estimate each model's accuracy from its logged probabilities (CBPE), beside the realised one", load: async () => (await import('./commands/performance.js')).default },
   serve: { summary: 'Run the A/B router (prod vs staging) with batched Python inference workers', load: async () => (await import('./commands/serve.js')).default },
   simulate: { summary: 'Send plain or drifted traffic to the router, labels inline or as feedback', load: async () => (await import('./commands/simulate.js')).default },
   ab: { summary: 'A/B test staging against prod: evaluate [--apply], start, status', load: async () => (await import('./commands/ab.js')).default },

@@ -68,6 +68,12 @@ export const configSchema = object({
     psi_threshold: number({ above: 0, default: 0.2 }),
     ks_alpha: number({ above: 0, max: 1, default: 0.05 }),
     rule: oneOf(['psi', 'ks', 'any', 'all'] as const, { default: 'any' }),
+    /** PSI drifts at psi_threshold, when its chi-square p-value under no drift is at most ks_alpha (significant), or both. */
+    psi_rule: oneOf(['threshold', 'significant', 'both'] as const, { default: 'threshold' }),
+    /** A KS test drifts only with a statistic at least this large too (0: any), so a million rows do not flag a tiny shift. */
+    ks_min_statistic: number({ min: 0, max: 1, default: 0 }),
+    /** The test (and PSI) p-values corrected across the features: none, bh (Benjamini–Hochberg) or holm. */
+    correction: oneOf(['none', 'bh', 'holm'] as const, { default: 'none' }),
     share: share(0.5),
     binning: oneOf(['sturges', 'quantile'] as const, { default: 'sturges' }),
     quantile_bins: number({ integer: true, min: 2, default: 10 }),
@@ -75,6 +81,8 @@ export const configSchema = object({
     log_window: positiveInt(1000),
     min_rows: positiveInt(30),
     reports_dir: string({ default: '../reports/drift' }),
+    /** The reference profile `driftgate drift profile` writes and drift reads; default <dataset.reference>.profile (a glob reference needs the key). */
+    reference_profile: optional(string()),
   }),
   training: object({
     train_size: number({ above: 0, max: 0.95, default: 0.7 }),
@@ -188,6 +196,12 @@ export const configSchema = object({
       failure_margin: number({ above: 0, below: 1, default: AB_DEFAULTS.guardrails.failure_margin }),
     }),
     reports_dir: string({ default: '../reports/ab' }),
+  }),
+  /** `driftgate performance`: accuracy estimated from the logged probabilities (CBPE). */
+  performance: object({
+    window_hours: positiveInt(24),
+    /** The monitor retrains when prod's estimated accuracy is this far below its held-out accuracy; nothing: never. */
+    max_drop: optional(number({ above: 0, max: 1 })),
   }),
   airflow: object({
     dag_id: string({ default: 'driftgate_monitor', pattern: /^[A-Za-z0-9_.-]+$/, patternText: 'a DAG id (letters, digits, _ . -)' }),

@@ -124,6 +124,7 @@ function resolvePaths(config: Config, dir: string): void {
   config.dataset.reference = at(config.dataset.reference);
   if (config.dataset.current !== null) config.dataset.current = at(config.dataset.current);
   config.drift.reports_dir = at(config.drift.reports_dir);
+  if (config.drift.reference_profile !== null) config.drift.reference_profile = at(config.drift.reference_profile);
   config.ab.reports_dir = at(config.ab.reports_dir);
   config.mlflow.state_dir = at(config.mlflow.state_dir);
   config.router.log_path = at(config.router.log_path);

@@ -4,17 +4,34 @@
  * and both tests read the sorted arrays.
  */
 
-import { decideDataset, decideFeature, type DatasetVerdict, type DriftPolicy } from './decide.js';
+import { adjustedPValues, decideDataset, decideFeature, type DatasetVerdict, type DriftPolicy } from './decide.js';
+import { psiExpected, psiPValue } from '../stats/psi-null.js';
 import { mean, standardDeviation } from 'simple-statistics';
 import { quantileSorted } from '../stats/quantile.js';
+import { sortFloat64 } from '../stats/radix-sort.js';
 import { ksTwoSample, type KsMethod } from '../stats/ks.js';
-import { categoricalChiSquare, psiCategorical, psiNumeric, type CategoryCounts, type PsiBinKind, type PsiBinning } from './psi.js';
+import {
+  categoricalChiSquare,
+  fillZeroShares,
+  mergeSparseBins,
+  psiCategorical,
+  psiFromShares,
+  psiNumeric,
+  psiPermutationPValue,
+  PSI_PERMUTATION_MAX_ROWS,
+  type CategoryCounts,
+  type PsiBinKind,
+  type PsiBinning,
+} from './psi.js';
 
 export type ValueCounts = ReadonlyMap<string, number>;
 
 export type FeatureColumns =
-  /** Both arrays are sorted in place by analyzeDrift: the caller hands them over. */
-  | { name: string; type: 'numeric'; reference: Float64Array; current: Float64Array }
+  /**
+   * Both arrays are sorted in place by analyzeDrift: the caller hands them over. A reference read sorted
+   * (a profile, the reader thread) says so and is not sorted again; the tests check that in one pass.
+   */
+  | { name: string; type: 'numeric'; reference: Float64Array; current: Float64Array; referenceSorted?: boolean }
   | { name: string; type: 'categorical'; reference: ValueCounts; current: ValueCounts };
 
 export interface AnalyzeSettings extends DriftPolicy {
@@ -51,6 +68,14 @@ export interface FeatureAnalysis {
   /** KS only: scipy's exact or asymptotic p-value. */
   ksMethod: KsMethod | null;
   psi: number;
+  /** The PSI sampling noise alone gives these sizes and bins, and PSI's chi-square p-value under no drift. */
+  psiExpected: number;
+  psiPvalue: number;
+  /** chi2: the asymptotic p; permutation: PSI_PERMUTATIONS permutations on the same bins (below PSI_PERMUTATION_MAX_ROWS rows). */
+  psiPvalueMethod: 'chi2' | 'permutation';
+  /** The test's and PSI's p-values corrected across the features (drift.correction; equal to them with none). */
+  pvalueAdjusted: number;
+  psiPvalueAdjusted: number;
   psiDrifted: boolean;
   testDrifted: boolean;
   drifted: boolean;
@@ -67,11 +92,30 @@ export interface DriftAnalysis {
   verdict: DatasetVerdict;
 }
 
+/** A feature's numbers before the decision, which needs every feature's p-values (the correction). */
+export type MeasuredFeature = Omit<FeatureAnalysis, 'pvalueAdjusted' | 'psiPvalueAdjusted' | 'psiDrifted' | 'testDrifted' | 'drifted'>;
+
 /** `clock` (milliseconds) times each step of each feature, for benchmarks. */
 export function analyzeDrift(columns: readonly FeatureColumns[], settings: AnalyzeSettings, clock?: () => number): DriftAnalysis {
-  const features = columns.map((column) =>
-    column.type === 'numeric' ? analyzeNumeric(column, settings, clock) : analyzeCategorical(column, settings, clock),
+  return decideFeatures(
+    columns.map((column) => measureFeature(column, settings, clock)),
+    settings,
   );
+}
+
+/** One feature's numbers (sorting a numeric one's columns in place), before any decision. */
+export function measureFeature(column: FeatureColumns, settings: AnalyzeSettings, clock?: () => number): MeasuredFeature {
+  return column.type === 'numeric' ? analyzeNumeric(column, settings, clock) : analyzeCategorical(column, settings, clock);
+}
+
+/** The measured features corrected across one another and decided, each and as a data set. */
+export function decideFeatures(measured: readonly MeasuredFeature[], settings: AnalyzeSettings): DriftAnalysis {
+  const adjusted = adjustedPValues(measured, settings);
+  const features: FeatureAnalysis[] = measured.map((f, i) => {
+    const pvalueAdjusted = adjusted.pvalue[i]!;
+    const psiPvalueAdjusted = adjusted.psiPvalue[i]!;
+    return { ...f, pvalueAdjusted, psiPvalueAdjusted, ...decideFeature({ psi: f.psi, psiPvalueAdjusted, pvalueAdjusted, test: f.test, statistic: f.statistic }, settings) };
+  });
   const verdict = decideDataset(
     features.map((f) => f.drifted),
     settings,
@@ -79,10 +123,31 @@ export function analyzeDrift(columns: readonly FeatureColumns[], settings: Analy
   return { features, verdict };
 }
 
-function analyzeNumeric(column: Extract<FeatureColumns, { type: 'numeric' }>, settings: AnalyzeSettings, clock?: () => number): FeatureAnalysis {
+/**
+ * PSI's expected value under no drift (for the reported bins) and its p-value (on the bins merged to hold
+ * PSI_TEST_MIN_POOLED rows each: mergeSparseBins).
+ */
+function psiNull(referenceCounts: readonly number[], currentCounts: readonly number[]): Pick<FeatureAnalysis, 'psiExpected' | 'psiPvalue' | 'psiPvalueMethod'> {
+  let bins = 0;
+  let n = 0;
+  let m = 0;
+  for (let i = 0; i < referenceCounts.length; i++) {
+    if (referenceCounts[i]! + currentCounts[i]! > 0) bins++;
+    n += referenceCounts[i]!;
+    m += currentCounts[i]!;
+  }
+  if (bins === 0 || n === 0 || m === 0) return { psiExpected: Number.NaN, psiPvalue: Number.NaN, psiPvalueMethod: 'chi2' };
+  const merged = mergeSparseBins(referenceCounts, currentCounts);
+  // Few rows make the chi-square approximation poor: small samples get a permutation test on the same bins.
+  if (n + m <= PSI_PERMUTATION_MAX_ROWS) return { psiExpected: psiExpected(bins, n, m), psiPvalue: psiPermutationPValue(merged.referenceCounts, merged.currentCounts), psiPvalueMethod: 'permutation' };
+  const mergedPsi = psiFromShares(fillZeroShares(merged.referenceCounts, n), fillZeroShares(merged.currentCounts, m));
+  return { psiExpected: psiExpected(bins, n, m), psiPvalue: psiPValue(mergedPsi, merged.referenceCounts.length, n, m), psiPvalueMethod: 'chi2' };
+}
+
+function analyzeNumeric(column: Extract<FeatureColumns, { type: 'numeric' }>, settings: AnalyzeSettings, clock?: () => number): MeasuredFeature {
   const t0 = clock?.() ?? 0;
-  const reference = column.reference.sort();
-  const current = column.current.sort();
+  const reference = column.referenceSorted ? column.reference : sortFloat64(column.reference);
+  const current = sortFloat64(column.current);
   const t1 = clock?.() ?? 0;
   const ks = ksTwoSample(reference, current, { sorted: true });
   const t2 = clock?.() ?? 0;
@@ -91,7 +156,6 @@ function analyzeNumeric(column: Extract<FeatureColumns, { type: 'numeric' }>, se
   const referenceSummary = summarize(reference);
   const currentSummary = summarize(current);
   const t4 = clock?.() ?? 0;
-  const verdict = decideFeature({ psi: psi.psi, pvalue: ks.pvalue }, settings);
   return {
     name: column.name,
     type: 'numeric',
@@ -100,7 +164,7 @@ function analyzeNumeric(column: Extract<FeatureColumns, { type: 'numeric' }>, se
     pvalue: ks.pvalue,
     ksMethod: ks.method,
     psi: psi.psi,
-    ...verdict,
+    ...psiNull(psi.referenceCounts, psi.currentCounts),
     distribution: {
       kind: psi.kind,
       edges: psi.edges,
@@ -114,7 +178,7 @@ function analyzeNumeric(column: Extract<FeatureColumns, { type: 'numeric' }>, se
   };
 }
 
-function analyzeCategorical(column: Extract<FeatureColumns, { type: 'categorical' }>, settings: AnalyzeSettings, clock?: () => number): FeatureAnalysis {
+function analyzeCategorical(column: Extract<FeatureColumns, { type: 'categorical' }>, settings: AnalyzeSettings, clock?: () => number): MeasuredFeature {
   const t0 = clock?.() ?? 0;
   const counts = categoryCounts(column.reference, column.current);
   const t1 = clock?.() ?? 0;
@@ -122,7 +186,6 @@ function analyzeCategorical(column: Extract<FeatureColumns, { type: 'categorical
   const t2 = clock?.() ?? 0;
   const psi = psiCategorical(counts);
   const t3 = clock?.() ?? 0;
-  const verdict = decideFeature({ psi: psi.psi, pvalue: chi2.pvalue }, settings);
   return {
     name: column.name,
     type: 'categorical',
@@ -131,7 +194,7 @@ function analyzeCategorical(column: Extract<FeatureColumns, { type: 'categorical
     pvalue: chi2.pvalue,
     ksMethod: null,
     psi: psi.psi,
-    ...verdict,
+    ...psiNull(counts.referenceCounts, counts.currentCounts),
     distribution: {
       kind: 'categories',
       edges: null,

@@ -2,11 +2,18 @@
  * Drift decisions, pure: a feature drifts by its PSI, its test p-value (KS for numeric features,
  * chi-square for categorical ones) or both, per the configured rule; the data set drifts when the
  * share of drifted features reaches the configured share.
+ *
+ * Honest at every sample size: PSI can be judged by its threshold, by its chi-square p-value under no
+ * drift (src/stats/psi-null.ts), or both (drift.psi_rule); a KS test needs a statistic of at least
+ * drift.ks_min_statistic as well as its p-value, so a million rows do not flag a shift of 0.001; and the
+ * p-values can be corrected across the features (drift.correction: Benjamini–Hochberg or Holm).
  */
 
 import { InputError } from '../errors.js';
+import { adjustPValues, type Correction } from '../stats/multiple-testing.js';
 
 export type DriftRule = 'psi' | 'ks' | 'any' | 'all';
+export type PsiRule = 'threshold' | 'significant' | 'both';
 
 export interface DriftPolicy {
   /** A feature's PSI at or above this counts as drift. */
@@ -16,12 +23,22 @@ export interface DriftPolicy {
   rule: DriftRule;
   /** The data set drifts when drifted features / all features ≥ share. */
   share: number;
+  /** PSI drifts at its threshold, when significant (its corrected p-value ≤ ksAlpha), or both. */
+  psiRule: PsiRule;
+  /** A KS test drifts only with a statistic at least this large (0: any). */
+  ksMinStatistic: number;
+  /** How the test p-values (and PSI's) are corrected across the features. */
+  correction: Correction;
 }
 
 export interface FeatureEvidence {
   psi: number;
-  /** KS p-value for a numeric feature, chi-square p-value for a categorical one. */
-  pvalue: number;
+  /** PSI's chi-square p-value under no drift, corrected across the features. */
+  psiPvalueAdjusted: number;
+  /** KS p-value for a numeric feature, chi-square p-value for a categorical one, corrected across the features. */
+  pvalueAdjusted: number;
+  test: 'ks' | 'chi2';
+  statistic: number;
 }
 
 export interface FeatureVerdict {
@@ -38,9 +55,12 @@ export interface DatasetVerdict {
 }
 
 /** Whether one feature drifted under the policy's rule. */
-export function decideFeature(evidence: FeatureEvidence, policy: Pick<DriftPolicy, 'psiThreshold' | 'ksAlpha' | 'rule'>): FeatureVerdict {
-  const psiDrifted = evidence.psi >= policy.psiThreshold;
-  const testDrifted = evidence.pvalue <= policy.ksAlpha;
+export function decideFeature(evidence: FeatureEvidence, policy: Pick<DriftPolicy, 'psiThreshold' | 'ksAlpha' | 'rule' | 'psiRule' | 'ksMinStatistic'>): FeatureVerdict {
+  const overThreshold = evidence.psi >= policy.psiThreshold;
+  const significant = evidence.psiPvalueAdjusted <= policy.ksAlpha;
+  const psiDrifted = policy.psiRule === 'threshold' ? overThreshold : policy.psiRule === 'significant' ? significant : overThreshold && significant;
+  const bigEnough = evidence.test !== 'ks' || evidence.statistic >= policy.ksMinStatistic;
+  const testDrifted = evidence.pvalueAdjusted <= policy.ksAlpha && bigEnough;
   const drifted =
     policy.rule === 'psi'
       ? psiDrifted
@@ -50,6 +70,20 @@ export function decideFeature(evidence: FeatureEvidence, policy: Pick<DriftPolic
           ? psiDrifted || testDrifted
           : psiDrifted && testDrifted;
   return { psiDrifted, testDrifted, drifted };
+}
+
+/** Each feature's p-values corrected across the features, as the policy says: [tests, PSI]. */
+export function adjustedPValues(features: readonly { pvalue: number; psiPvalue: number }[], policy: Pick<DriftPolicy, 'correction'>): { pvalue: number[]; psiPvalue: number[] } {
+  return {
+    pvalue: adjustPValues(
+      features.map((f) => f.pvalue),
+      policy.correction,
+    ),
+    psiPvalue: adjustPValues(
+      features.map((f) => f.psiPvalue),
+      policy.correction,
+    ),
+  };
 }
 
 /** Whether the data set drifted, given each feature's verdict. */

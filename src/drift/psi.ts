@@ -8,6 +8,7 @@
 import { InputError } from '../errors.js';
 import { chiSquareTest, type ChiSquareTestResult } from '../stats/chi-square.js';
 import { prepareSample } from '../stats/sorted-sample.js';
+import { seededRandom } from '../random.js';
 import { histogramSorted, quantileEdges, sturgesEdges } from './histogram.js';
 
 /** Evidently bins a numeric feature only above this many distinct reference values. */
@@ -82,6 +83,85 @@ export function psiFromShares(referenceShares: readonly number[], currentShares:
     psi += (r - c) * Math.log(r / c);
   }
   return psi;
+}
+
+/** A bin of PSI's significance test holds at least this many rows of both sides together. */
+export const PSI_TEST_MIN_POOLED = 10;
+
+/**
+ * Neighbouring bins merged, in order, until each holds at least `minPooled` rows of both sides together
+ * (a short remainder joins the last bin). A chi-square needs filled bins: a tail bin with 1 row on one side
+ * and 0 on the other, its zero share filled as Evidently does, adds far more to PSI than noise should,
+ * and at 100,000 rows a side that alone flags a fifth of the no-drift runs.
+ */
+export function mergeSparseBins(referenceCounts: readonly number[], currentCounts: readonly number[], minPooled = PSI_TEST_MIN_POOLED): { referenceCounts: number[]; currentCounts: number[] } {
+  const ref: number[] = [];
+  const cur: number[] = [];
+  let r = 0;
+  let c = 0;
+  for (let i = 0; i < referenceCounts.length; i++) {
+    r += referenceCounts[i]!;
+    c += currentCounts[i]!;
+    if (r + c >= minPooled) {
+      ref.push(r);
+      cur.push(c);
+      r = 0;
+      c = 0;
+    }
+  }
+  if (r + c > 0) {
+    if (ref.length === 0) {
+      ref.push(r);
+      cur.push(c);
+    } else {
+      ref[ref.length - 1]! += r;
+      cur[cur.length - 1]! += c;
+    }
+  }
+  return { referenceCounts: ref, currentCounts: cur };
+}
+
+/** Below this many rows on both sides together PSI's p-value is a permutation test's (the chi-square is poor with sparse bins). */
+export const PSI_PERMUTATION_MAX_ROWS = 2000;
+export const PSI_PERMUTATIONS = 999;
+
+/**
+ * PSI's p-value under no drift by permutation, on the same bins: the pooled rows' bins are dealt at
+ * random into a reference of its size and a current of the rest, `permutations` times (seeded, so a
+ * report is reproducible); p = (1 + #{PSI ≥ observed}) / (1 + permutations).
+ */
+export function psiPermutationPValue(referenceCounts: readonly number[], currentCounts: readonly number[], permutations = PSI_PERMUTATIONS): number {
+  const k = referenceCounts.length;
+  let n = 0;
+  let total = 0;
+  for (let i = 0; i < k; i++) {
+    n += referenceCounts[i]!;
+    total += referenceCounts[i]! + currentCounts[i]!;
+  }
+  const m = total - n;
+  const observed = fromCounts([...referenceCounts], [...currentCounts], n, m).psi;
+  const pooled = new Int32Array(total);
+  for (let i = 0, at = 0; i < k; i++) for (let c = referenceCounts[i]! + currentCounts[i]!; c > 0; c--) pooled[at++] = i;
+  const random = seededRandom('psi-permutation');
+  const ref = new Array<number>(k);
+  const cur = new Array<number>(k);
+  let atLeast = 0;
+  for (let p = 0; p < permutations; p++) {
+    // A partial Fisher–Yates: the first n places are the permuted reference.
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(random() * (total - i));
+      const t = pooled[i]!;
+      pooled[i] = pooled[j]!;
+      pooled[j] = t;
+    }
+    ref.fill(0);
+    cur.fill(0);
+    for (let i = 0; i < n; i++) ref[pooled[i]!]! += 1;
+    for (let i = n; i < total; i++) cur[pooled[i]!]! += 1;
+    // A relative tolerance: the same counts give the same PSI up to rounding.
+    if (psiFromShares(fillZeroShares(ref, n), fillZeroShares(cur, m)) >= observed * (1 - 1e-12)) atLeast++;
+  }
+  return (1 + atLeast) / (1 + permutations);
 }
 
 function fromCounts(referenceCounts: number[], currentCounts: number[], nReference: number, nCurrent: number): PsiBins & { psi: number } {

@@ -19,12 +19,18 @@ function anchor(name: string): string {
   return `feature-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
+const CORRECTION_NAMES = { bh: 'Benjamini–Hochberg', holm: 'Holm' } as const;
+
 function ruleText(report: DriftReport): string {
   const t = report.thresholds;
-  const psi = `PSI ≥ ${t.psi_threshold}`;
-  const test = `its test p-value ≤ ${t.ks_alpha}`;
-  const when = t.rule === 'psi' ? psi : t.rule === 'ks' ? test : t.rule === 'any' ? `${psi} or ${test}` : `${psi} and ${test}`;
-  return `A feature drifts when ${when} (rule "${t.rule}"; KS for numeric features, chi-square for categorical ones). The data set drifts when at least ${percent(t.share)} of its features drift.`;
+  const corrected = t.correction === 'none' ? '' : ` (${CORRECTION_NAMES[t.correction]}-corrected across the features)`;
+  const significant = `PSI's p-value under no drift${corrected} ≤ ${t.ks_alpha}`;
+  const psi = t.psi_rule === 'threshold' ? `PSI ≥ ${t.psi_threshold}` : t.psi_rule === 'significant' ? significant : `PSI ≥ ${t.psi_threshold} and ${significant}`;
+  const minimum = t.ks_min_statistic > 0 ? ` and, for KS, its statistic ≥ ${t.ks_min_statistic}` : '';
+  const test = `its test p-value${corrected} ≤ ${t.ks_alpha}${minimum}`;
+  const when = t.rule === 'psi' ? psi : t.rule === 'ks' ? test : t.rule === 'any' ? `${psi}, or ${test}` : `${psi}, and ${test}`;
+  const correction = t.correction === 'none' ? 'No correction for testing several features.' : `P-values are ${CORRECTION_NAMES[t.correction]}-corrected across the features (drift.correction ${t.correction}).`;
+  return `A feature drifts when ${when} (rule "${t.rule}", psi_rule "${t.psi_rule}"; KS for numeric features, chi-square for categorical ones). ${correction} The data set drifts when at least ${percent(t.share)} of its features drift.`;
 }
 
 function sourceRow(label: string, source: SourceResult, rows: number): string {
@@ -62,6 +68,26 @@ function featureRow(feature: ReportFeature): string {
   ].join('');
 }
 
+/** The target's own test as a row of the features table: prediction drift for live traffic, label drift for a data set. */
+function targetRow(target: TargetResult | null): string {
+  const test = target?.drift;
+  if (!target || !test) return '';
+  const mark = (flag: boolean, text: string): string => (flag ? `<strong class="hit">${text}</strong>` : text);
+  const what = target.current_source === 'prediction' ? 'prediction' : 'target';
+  return [
+    `<tr class="${test.drifted ? 'drifted' : ''}">`,
+    `<td>${escapeHtml(target.name)} <span class="muted">(${what}; not counted)</span></td>`,
+    `<td>${what}</td>`,
+    `<td class="num">${mark(test.psi_drifted, formatNumber(test.psi))}</td>`,
+    '<td>χ²</td>',
+    `<td class="num">${formatNumber(test.statistic)}</td>`,
+    `<td class="num">${mark(test.test_drifted, formatNumber(test.pvalue, 3))}</td>`,
+    '<td class="num">—</td>',
+    `<td>${test.drifted ? '<span class="badge drift">drifted</span>' : '<span class="badge ok">stable</span>'}</td>`,
+    '</tr>',
+  ].join('');
+}
+
 function targetSection(target: TargetResult | null): string {
   if (!target) return '';
   const classes = [...new Set([...Object.keys(target.reference ?? {}), ...Object.keys(target.current ?? {})])];
@@ -76,8 +102,8 @@ function targetSection(target: TargetResult | null): string {
     .join('');
   return [
     `<section><h2>Target: ${escapeHtml(target.name)}</h2>`,
-    '<p class="muted">Reported for context; the target is never counted as a feature.',
-    target.current_source === 'prediction' ? ' Live traffic carries no labels up front, so the current side shows what the model predicted.' : '',
+    '<p class="muted">The target is never counted as a feature: its test (the last row of the features table) has its own verdict.',
+    target.current_source === 'prediction' ? ' Live traffic carries no labels up front, so the current side shows what the model predicted: prediction drift.' : '',
     '</p>',
     `<table class="narrow"><thead><tr><th>class</th><th>reference <span class="muted">(${target.n_reference.toLocaleString('en-US')})</span></th><th>${currentLabel} <span class="muted">(${target.n_current.toLocaleString('en-US')})</span></th><th>change</th></tr></thead><tbody>${rows}</tbody></table>`,
     '</section>',
@@ -223,6 +249,7 @@ export function renderReportHtml(report: DriftReport): string {
     '</table></section>',
     '<section><h2>Features</h2><table><thead><tr><th>feature</th><th>type</th><th>PSI</th><th>test</th><th>statistic</th><th>p-value</th><th>mean: reference → current</th><th></th></tr></thead><tbody>',
     ...report.features.map(featureRow),
+    targetRow(report.target),
     '</tbody></table></section>',
     targetSection(report.target),
     '<section><h2>Distributions</h2><p class="muted">Bars: reference share per bin. Line: current share per bin. Hover a bin for its numbers.</p>',

@@ -4,8 +4,10 @@
  * and a chi-square statistic can be infinite: src/report/json.ts writes them as "Infinity".
  */
 
+import type { ProfileUse } from './reference-profile.js';
 import type { LogQuality } from './live-log.js';
-import type { DriftRule } from './decide.js';
+import type { DriftRule, PsiRule } from './decide.js';
+import type { Correction } from '../stats/multiple-testing.js';
 import type { Distribution, DriftAnalysis, FeatureAnalysis, ColumnSummary } from './analyze.js';
 import type { PsiBinning } from './psi.js';
 
@@ -24,6 +26,13 @@ export interface FeatureResult {
   test: 'ks' | 'chi2';
   statistic: number;
   pvalue: number;
+  /** The PSI sampling noise alone gives at these sizes and bins, and PSI's chi-square p-value under no drift (null: a side without rows). */
+  psi_expected: number | null;
+  psi_pvalue: number | null;
+  psi_pvalue_method: 'chi2' | 'permutation';
+  /** The test's and PSI's p-values corrected across the features (thresholds.correction; equal to them with none). */
+  pvalue_adjusted: number | null;
+  psi_pvalue_adjusted: number | null;
   psi_drifted: boolean;
   test_drifted: boolean;
   drifted: boolean;
@@ -38,12 +47,21 @@ export interface TargetResult {
   current_source: 'target' | 'prediction' | null;
   n_reference: number;
   n_current: number;
+  /**
+   * The target's drift test, as a categorical feature's: prediction drift when current_source is 'prediction'
+   * (the predicted classes against the reference's labels), label drift for a data set. Its own verdict, never
+   * counted in drift.share; null when a side has no values or nothing was tested (insufficient data).
+   */
+  drift: FeatureResult | null;
 }
 
 export interface Thresholds {
   psi_threshold: number;
   ks_alpha: number;
   rule: DriftRule;
+  psi_rule: PsiRule;
+  ks_min_statistic: number;
+  correction: Correction;
   share: number;
   binning: PsiBinning;
   quantile_bins: number;
@@ -62,6 +80,8 @@ export interface SourceResult {
   last_ts: string | null;
   /** Log only: rows read, malformed rows left out (the first ones with file, line and problem), files not read. */
   quality: LogQuality | null;
+  /** Reference only: the reference profile drift looked for (drift profile), whether it was used and why not; null when there was none. */
+  profile: ProfileUse | null;
 }
 
 export interface DriftResult {
@@ -111,6 +131,10 @@ export interface DriftReport extends Omit<DriftResult, 'features' | 'timings_ms'
   features: ReportFeature[];
 }
 
+function orNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
 export function featureResult(feature: FeatureAnalysis): FeatureResult {
   const ks = feature.test === 'ks';
   return {
@@ -122,6 +146,11 @@ export function featureResult(feature: FeatureAnalysis): FeatureResult {
     test: feature.test,
     statistic: feature.statistic,
     pvalue: feature.pvalue,
+    psi_expected: orNull(feature.psiExpected),
+    psi_pvalue: orNull(feature.psiPvalue),
+    psi_pvalue_method: feature.psiPvalueMethod,
+    pvalue_adjusted: orNull(feature.pvalueAdjusted),
+    psi_pvalue_adjusted: orNull(feature.psiPvalueAdjusted),
     psi_drifted: feature.psiDrifted,
     test_drifted: feature.testDrifted,
     drifted: feature.drifted,

@@ -12,13 +12,16 @@ import { InputError, UsageError } from '../errors.js';
 import { isGlob } from '../fs-glob.js';
 import { isLogHeader, logSchema, openLogSet, type LogSet } from '../prediction-log/index.js';
 import { analyzeDrift, type AnalyzeSettings, type FeatureColumns } from './analyze.js';
+import { analyzeDriftInThreads } from './analyze-threads.js';
 import { readHeader, type CsvParser } from './csv-records.js';
 import { describeInput, resolveInput, type InputFiles } from './input-files.js';
 import { readLogColumns } from './live-log.js';
-import { readDataColumns, type ValueCounts } from './read-columns.js';
+import { readDataColumns, type DataColumns, type ValueCounts } from './read-columns.js';
+import { readColumnsBig } from './read-columns-thread.js';
+import { loadReferenceProfile, profilePath, type ProfileUse } from './reference-profile.js';
 import { reportId, reportJsonText, writeReportDir } from '../report/index.js';
 import { renderReportHtml } from './report-html.js';
-import { buildReport, featureResult, shares, type DriftResult, type SourceResult, type TargetResult, type Thresholds } from './report-json.js';
+import { buildReport, featureResult, shares, type DriftResult, type FeatureResult, type SourceResult, type TargetResult, type Thresholds } from './report-json.js';
 
 /** `--current log`: the router's predictions log (router.log_path, a path or a glob). */
 export const LOG_SOURCE = 'log';
@@ -92,13 +95,21 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
   }
   const window = options.window ?? drift.log_window;
 
-  const reference = await readDataColumns(referenceInput.files, { features: dataset.features, target: dataset.target }, readOptions);
   const where = describeInput(referenceInput);
+  const tRead = clock();
+  // The reference (from its profile, or parsed and sorted in a thread when big) and the current set are read at the same time.
+  const referenceRead = readReference(config, referenceInput, options, log).then((read) => ({ read, at: clock() }));
+  const currentRead = readCurrent(config, currentInput, currentIsLog, { rows: window, since }, readOptions).then((read) => ({ read, at: clock() }));
+  const [referenceSettled, currentSettled] = await Promise.allSettled([referenceRead, currentRead]);
+  // The reference's problem first, as when they were read one after the other.
+  if (referenceSettled.status === 'rejected') throw referenceSettled.reason;
+  if (currentSettled.status === 'rejected') throw currentSettled.reason;
+  const { read: referenceColumns, at: t1 } = referenceSettled.value;
+  const reference = referenceColumns.data;
   if (reference.rows === 0) throw new InputError(`reference set ${where} is empty: expected at least one data row, got none`);
   if (reference.rows < drift.min_rows) throw new InputError(`not enough reference rows: expected at least ${drift.min_rows}, got ${reference.rows} from ${where}`);
-  const t1 = clock();
 
-  const current = await readCurrent(config, currentInput, currentIsLog, { rows: window, since }, readOptions);
+  const { read: current, at: t2 } = currentSettled.value;
   const quality = current.source.quality;
   for (const file of quality?.unreadable ?? []) log(`[drift] not read: ${file.path}: ${file.reason}`);
   if (quality && quality.malformed_rows > 0) {
@@ -107,18 +118,20 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
   }
   const currentWhere = describeInput(currentInput);
   if (current.rows === 0 && !currentIsLog) throw new InputError(`current set ${currentWhere} is empty: expected at least one data row, got none`);
-  const t2 = clock();
 
   const thresholds: Thresholds = {
     psi_threshold: drift.psi_threshold,
     ks_alpha: drift.ks_alpha,
     rule: drift.rule,
+    psi_rule: drift.psi_rule,
+    ks_min_statistic: drift.ks_min_statistic,
+    correction: drift.correction,
     share: drift.share,
     binning: drift.binning,
     quantile_bins: drift.quantile_bins,
     min_rows: drift.min_rows,
   };
-  const referenceSource: SourceResult = { kind: 'file', pattern: referenceInput.pattern, files: referenceInput.files, window: null, since: null, first_ts: null, last_ts: null, quality: null };
+  const referenceSource: SourceResult = { kind: 'file', pattern: referenceInput.pattern, files: referenceInput.files, window: null, since: null, first_ts: null, last_ts: null, quality: null, profile: referenceColumns.profile };
   const target = targetResult(dataset.target, dataset.classes, reference.target, current);
   // Key order is the order a person reads the JSON in: verdict, numbers, features, context.
   const result = (fields: Pick<DriftResult, 'status' | 'reason' | 'drift_detected' | 'share_drifted' | 'n_drifted' | 'features' | 'report_dir' | 'timings_ms'>): DriftResult => ({
@@ -153,24 +166,28 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
       n_drifted: 0,
       features: [],
       report_dir: null,
-      timings_ms: { read_reference: round(t1 - t0), read_current: round(t2 - t1), total: round(clock() - t0) },
+      timings_ms: { read_reference: round(t1 - tRead), read_current: round(t2 - tRead), total: round(clock() - t0) },
     });
   }
 
   const columns: FeatureColumns[] = dataset.features.map((feature) =>
     feature.type === 'numeric'
-      ? { name: feature.name, type: 'numeric', reference: reference.numeric.get(feature.name)!, current: current.numeric.get(feature.name)! }
+      ? { name: feature.name, type: 'numeric', reference: reference.numeric.get(feature.name)!, referenceSorted: referenceColumns.sorted, current: current.numeric.get(feature.name)! }
       : { name: feature.name, type: 'categorical', reference: reference.categorical.get(feature.name)!, current: current.categorical.get(feature.name)! },
   );
   const settings: AnalyzeSettings = {
     psiThreshold: drift.psi_threshold,
     ksAlpha: drift.ks_alpha,
+    psiRule: drift.psi_rule,
+    ksMinStatistic: drift.ks_min_statistic,
+    correction: drift.correction,
     rule: drift.rule,
     share: drift.share,
     binning: drift.binning,
     quantileBins: drift.quantile_bins,
   };
-  const analysis = analyzeDrift(columns, settings);
+  const analysis = await analyzeDriftInThreads(columns, settings);
+  if (target) target.drift = targetDrift(target.name, reference.target, current.target, settings);
   const t3 = clock();
 
   const reportDir = path.join(drift.reports_dir, id);
@@ -187,9 +204,39 @@ export async function runDrift(config: Config, options: DriftRunOptions): Promis
   const report = buildReport(done, analysis, { createdAt: started, configFile: config.source.file });
   writeReportDir(drift.reports_dir, id, { 'report.json': reportJsonText(report), 'report.html': renderReportHtml(report) });
   const t4 = clock();
-  done.timings_ms = { read_reference: round(t1 - t0), read_current: round(t2 - t1), analyze: round(t3 - t2), report: round(t4 - t3), total: round(t4 - t0) };
+  // The two reads overlap: each is timed from the moment both started; analyze starts once both are done.
+  done.timings_ms = { read_reference: round(t1 - tRead), read_current: round(t2 - tRead), analyze: round(t3 - Math.max(t1, t2)), report: round(t4 - t3), total: round(t4 - t0) };
   log(`[drift] ${analysis.verdict.nDrifted} of ${analysis.verdict.nFeatures} features drifted; report ${reportDir}`);
   return done;
+}
+
+interface ReferenceColumns {
+  data: DataColumns;
+  /** The numeric columns are ascending already (a profile, or sorted by the reader thread). */
+  sorted: boolean;
+  profile: ProfileUse | null;
+}
+
+/**
+ * The reference's columns: from its profile when one matches (drift profile), else parsed, in a thread
+ * (which also sorts them) when the files are big.
+ */
+async function readReference(config: Config, input: InputFiles, options: DriftRunOptions, log: (line: string) => void): Promise<ReferenceColumns> {
+  const request = { features: config.dataset.features, target: config.dataset.target };
+  const file = profilePath(config, options.reference ?? config.dataset.reference, options.cwd);
+  let profile: ProfileUse | null = null;
+  if (file !== null) {
+    const loaded = await loadReferenceProfile(file, input, request);
+    if (loaded?.ok) {
+      log(`[drift] reference read from its profile ${file} (made ${loaded.createdAt})`);
+      return { data: loaded.data, sorted: true, profile: { path: file, used: true, reason: null } };
+    }
+    if (loaded) {
+      profile = { path: file, used: false, reason: loaded.reason };
+      log(`[drift] reference profile ${file} not used: ${loaded.reason}; reading ${describeInput(input)} (run driftgate drift profile to refresh it)`);
+    }
+  }
+  return { ...(await readColumnsBig(input.files, request, { parser: options.parser, signal: options.signal })), profile };
 }
 
 /** The router's log set: router.log_path (a path or a glob) and the files rotated from it. */
@@ -239,6 +286,7 @@ async function readCurrent(
         first_ts: live.firstTs,
         last_ts: live.lastTs,
         quality: live.quality,
+        profile: null,
       },
     };
   }
@@ -249,8 +297,21 @@ async function readCurrent(
     categorical: data.categorical,
     target: data.target,
     targetSource: data.target ? 'target' : null,
-    source: { kind: 'file', pattern: input.pattern, files: input.files, window: null, since: null, first_ts: null, last_ts: null, quality: null },
+    source: { kind: 'file', pattern: input.pattern, files: input.files, window: null, since: null, first_ts: null, last_ts: null, quality: null, profile: null },
   };
+}
+
+/**
+ * The target's own drift test, a categorical feature's (chi-square and PSI, decided by the same rule): of the
+ * predicted classes against the reference's labels for live traffic (prediction drift), of the labels for a
+ * data set. Its own family: no correction across the input features, never counted in drift.share. Null
+ * when a side has no values.
+ */
+function targetDrift(name: string, reference: ValueCounts | null, current: ValueCounts | null, settings: AnalyzeSettings): FeatureResult | null {
+  const some = (counts: ValueCounts | null): counts is ValueCounts => counts !== null && [...counts.values()].some((n) => n > 0);
+  if (!some(reference) || !some(current)) return null;
+  const analysis = analyzeDrift([{ name, type: 'categorical', reference, current }], { ...settings, correction: 'none' });
+  return featureResult(analysis.features[0]!);
 }
 
 function targetResult(name: string, classes: readonly string[], reference: ValueCounts | null, current: CurrentColumns): TargetResult | null {
@@ -267,5 +328,6 @@ function targetResult(name: string, classes: readonly string[], reference: Value
     current_source: current.target ? current.targetSource : null,
     n_reference: total(reference),
     n_current: total(current.target),
+    drift: null,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The predictions log's columns and event kinds: the contract every writer and reader shares.
- * `ts,event,request_id,user_id,variant,model_alias,model_version,<features in config order>,prediction,label,latency_ms,error_code,ab_split_b`.
+ * `ts,event,request_id,user_id,variant,model_alias,model_version,<features in config order>,prediction,label,latency_ms,error_code,ab_split_b,probabilities`.
  */
 import type { Config, Feature } from '../config/index.js';
 import { ConfigError } from '../errors.js';
@@ -8,10 +8,12 @@ import { ConfigError } from '../errors.js';
 export const LOG_HEAD_COLUMNS = ['ts', 'event', 'request_id', 'user_id', 'variant', 'model_alias', 'model_version'] as const;
 export const LOG_TAIL_COLUMNS = ['prediction', 'label', 'latency_ms'] as const;
 /**
- * Trailing columns added after the first layout. A file written before them (every log of an older
- * router) lacks them and still reads: their cells read as empty.
+ * Trailing columns added after the first layout, in the order they came. A file written before them
+ * (a log of an older router) lacks them and still reads: their cells read as empty.
  */
-export const LOG_OPTIONAL_COLUMNS = ['error_code', 'ab_split_b'] as const;
+export const LOG_OPTIONAL_COLUMNS = ['error_code', 'ab_split_b', 'probabilities'] as const;
+/** How many optional columns each earlier layout had, newest first: issue 13's (error_code, ab_split_b), then the first. */
+export const OLDER_OPTIONAL_COUNTS = [2, 0] as const;
 export type FixedColumn = (typeof LOG_HEAD_COLUMNS)[number] | (typeof LOG_TAIL_COLUMNS)[number] | (typeof LOG_OPTIONAL_COLUMNS)[number];
 
 /** A/B variants as the log writes them: A is served by prod, B by staging. */
@@ -36,7 +38,12 @@ export function logColumns(schema: Pick<LogSchema, 'features'> | Pick<Config, 'd
   return [...legacyLogColumns(schema), ...LOG_OPTIONAL_COLUMNS];
 }
 
-/** The columns a log of this config had before error_code and ab_split_b: the ones every header must have. */
+/** The headers this config's log had before the current one, newest first. */
+export function olderLogColumns(schema: Pick<LogSchema, 'features'> | Pick<Config, 'dataset'>): string[][] {
+  return OLDER_OPTIONAL_COUNTS.map((count) => [...legacyLogColumns(schema), ...LOG_OPTIONAL_COLUMNS.slice(0, count)]);
+}
+
+/** The columns a log of this config had before the optional ones: the ones every header must have. */
 export function legacyLogColumns(schema: Pick<LogSchema, 'features'> | Pick<Config, 'dataset'>): string[] {
   const features = 'dataset' in schema ? schema.dataset.features : schema.features;
   return [...LOG_HEAD_COLUMNS, ...features.map((f) => f.name), ...LOG_TAIL_COLUMNS];

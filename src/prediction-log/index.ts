@@ -3,6 +3,7 @@ export {
   EVENT_KINDS,
   isLogHeader,
   legacyLogColumns,
+  olderLogColumns,
   LOG_HEAD_COLUMNS,
   LOG_OPTIONAL_COLUMNS,
   LOG_TAIL_COLUMNS,
@@ -16,6 +17,7 @@ export { openLogSet, type LogSet, type OpenLogFile } from './files.js';
 export { neutralise, restore, splitLine } from './line.js';
 export { MALFORMED_KEPT, scanLog, type EntryHandler, type FileReport, type LogPosition, type MalformedRow, type ScanOptions, type ScanReport } from './reader.js';
 export {
+  classProbabilities,
   failureLine,
   feedbackLine,
   parseLogTime,

@@ -165,7 +165,7 @@ class FileCursor {
       return true;
     }
     // A file cut by an old copytruncate has rows and no header: read it with the config's columns
-    // (those of the layout its rows fit: an older router wrote them without error_code and ab_split_b).
+    // (those of the layout its rows fit: an older router wrote them with fewer optional columns).
     const layout = configLayouts(this.scan.schema).find((l) => cells.length === l.width && !isProblem(decodeRow(cells, l, this.scan.schema, this.scan.classes)));
     if (layout) {
       this.layout = layout;

@@ -4,7 +4,7 @@
  * analysis, the router's feedback index).
  */
 import { featureNumberExpectation, parseDecimal, parseFeatureNumber } from '../stats/number.js';
-import { EVENT_KINDS, LOG_HEAD_COLUMNS, LOG_OPTIONAL_COLUMNS, LOG_TAIL_COLUMNS, legacyLogColumns, logColumns, type FixedColumn, type LogSchema, type Variant } from './columns.js';
+import { EVENT_KINDS, LOG_HEAD_COLUMNS, LOG_OPTIONAL_COLUMNS, LOG_TAIL_COLUMNS, legacyLogColumns, logColumns, olderLogColumns, type FixedColumn, type LogSchema, type Variant } from './columns.js';
 import { encodeLine, type Cell } from './line.js';
 
 export interface PredictionRecord {
@@ -20,6 +20,8 @@ export interface PredictionRecord {
   prediction: string;
   label: string | null;
   latencyMs: number;
+  /** The model's probability of each class, in dataset.classes order, when logged (older rows have none). */
+  probabilities?: readonly number[];
 }
 
 export interface FeedbackRecord {
@@ -73,6 +75,8 @@ export interface ShadowRecord {
    * worker round trip replaced by the shadow batch's (see shadowLatencyMs in src/router/shadow.ts).
    */
   latencyMs: number;
+  /** The shadow model's probability of each class, in dataset.classes order, when it predicted and they were logged. */
+  probabilities?: readonly number[];
 }
 
 export type LogEntry =
@@ -91,6 +95,19 @@ function latencyCell(latencyMs: number): number {
   return Math.round(latencyMs * 1000) / 1000;
 }
 
+/** A model's class probabilities (by class name) in the classes' order, as the log stores them; a class the model does not know has 0. */
+export function classProbabilities(byClass: Readonly<Record<string, number>>, classes: readonly string[]): number[] {
+  return classes.map((c) => byClass[c] ?? 0);
+}
+
+/** Probabilities are written to 6 decimals, `;` between them (no quoting needed). */
+export const PROBABILITY_SEPARATOR = ';';
+
+function probabilitiesCell(probabilities: readonly number[] | undefined): string | null {
+  if (!probabilities) return null;
+  return probabilities.map((p) => String(Math.round(p * 1e6) / 1e6)).join(PROBABILITY_SEPARATOR);
+}
+
 export function predictionLine(record: PredictionRecord): string {
   return encodeLine(predictionCells(record));
 }
@@ -99,7 +116,7 @@ export function predictionLine(record: PredictionRecord): string {
 function requestCells(
   event: 'prediction' | 'failure' | 'shadow',
   record: PredictionRecord | FailureRecord | ShadowRecord,
-  outcome: { prediction: string | null; label: string | null; errorCode: string | null },
+  outcome: { prediction: string | null; label: string | null; errorCode: string | null; probabilities?: readonly number[] },
 ): Cell[] {
   return [
     new Date(record.ts).toISOString(),
@@ -115,11 +132,12 @@ function requestCells(
     latencyCell(record.latencyMs),
     outcome.errorCode,
     null,
+    probabilitiesCell(outcome.probabilities),
   ];
 }
 
 export function predictionCells(record: PredictionRecord): Cell[] {
-  return requestCells('prediction', record, { prediction: record.prediction, label: record.label, errorCode: null });
+  return requestCells('prediction', record, { prediction: record.prediction, label: record.label, errorCode: null, probabilities: record.probabilities });
 }
 
 export function feedbackLine(record: FeedbackRecord, featureCount: number): string {
@@ -127,7 +145,7 @@ export function feedbackLine(record: FeedbackRecord, featureCount: number): stri
 }
 
 export function feedbackCells(record: FeedbackRecord, featureCount: number): Cell[] {
-  return [new Date(record.ts).toISOString(), 'feedback', record.requestId, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, record.label, null, null, null];
+  return [new Date(record.ts).toISOString(), 'feedback', record.requestId, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, record.label, null, null, null, null];
 }
 
 export function failureLine(record: FailureRecord): string {
@@ -145,7 +163,7 @@ export function shadowLine(record: ShadowRecord): string {
 
 /** A shadow row: a prediction row's cells for the same request, with no variant and no label; a failed one has the error code instead of a prediction. */
 export function shadowCells(record: ShadowRecord): Cell[] {
-  return requestCells('shadow', record, { prediction: record.prediction, label: null, errorCode: record.errorCode });
+  return requestCells('shadow', record, { prediction: record.prediction, label: null, errorCode: record.errorCode, probabilities: record.probabilities });
 }
 
 // Not splitLine: line.ts's splitLine splits a CSV line into its cells.
@@ -155,7 +173,7 @@ export function splitEventLine(record: SplitRecord, featureCount: number): strin
 
 /** A split row: the time and ab_split_b, every other cell empty. */
 export function splitEventCells(record: SplitRecord, featureCount: number): Cell[] {
-  return [new Date(record.ts).toISOString(), 'split', null, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, null, null, null, record.splitB];
+  return [new Date(record.ts).toISOString(), 'split', null, null, null, null, null, ...new Array<null>(featureCount).fill(null), null, null, null, null, record.splitB, null];
 }
 
 /** Where a file's columns are: found by name in its header, so older and newer layouts both read. */
@@ -177,7 +195,7 @@ export function configLayout(schema: LogSchema): LogLayout {
  * older router's copytruncate) is read by the one its rows fit.
  */
 export function configLayouts(schema: LogSchema): LogLayout[] {
-  return [configLayout(schema), knownLayout(legacyLogColumns(schema), schema)];
+  return [configLayout(schema), ...olderLogColumns(schema).map((header) => knownLayout(header, schema))];
 }
 
 function knownLayout(header: readonly string[], schema: LogSchema): LogLayout {
@@ -186,7 +204,7 @@ function knownLayout(header: readonly string[], schema: LogSchema): LogLayout {
   return layout;
 }
 
-/** The layout of a header, or why the file cannot be read with this config. error_code and ab_split_b may be absent (an older log). */
+/** The layout of a header, or why the file cannot be read with this config. The optional columns may be absent (an older log). */
 export function layoutOf(header: readonly string[], schema: LogSchema): LogLayout | string {
   const at = (name: string): number => header.indexOf(name);
   const required = legacyLogColumns(schema);
@@ -346,9 +364,13 @@ export function decodeRow(cells: readonly string[], layout: LogLayout, schema: L
   if (label === undefined) return unknown('label', labelText);
   const latencyMs = latencyOf(cells[f.latency_ms]!);
   if (typeof latencyMs !== 'number') return latencyMs;
+  const probabilitiesText = f.probabilities === -1 ? '' : cells[f.probabilities]!;
+  const probabilities = probabilitiesText === '' ? undefined : probabilitiesOf(probabilitiesText, schema.classes.length);
+  if (probabilities && !Array.isArray(probabilities)) return probabilities;
+  const scores = probabilities ? { probabilities } : {};
   if (shadow) {
     if (alias === '') return { problem: 'model_alias: expected the shadowed alias on a shadow row, got an empty value' };
-    return { event: 'shadow', ts, requestId, userId, alias, version, features, prediction, errorCode: null, latencyMs };
+    return { event: 'shadow', ts, requestId, userId, alias, version, features, prediction, errorCode: null, latencyMs, ...scores };
   }
   return {
     event: 'prediction',
@@ -362,7 +384,18 @@ export function decodeRow(cells: readonly string[], layout: LogLayout, schema: L
     prediction,
     label,
     latencyMs,
+    ...scores,
   };
+}
+
+/** One probability per class, each in [0, 1], `;` between them. */
+function probabilitiesOf(text: string, classes: number): number[] | RowProblem {
+  const parts = text.split(PROBABILITY_SEPARATOR);
+  const values = parts.map(parseDecimal);
+  if (parts.length !== classes || !values.every((p) => p >= 0 && p <= 1)) {
+    return { problem: `probabilities: expected ${classes} numbers in [0, 1] separated by "${PROBABILITY_SEPARATOR}" (one per class of dataset.classes), got ${got(text)}` };
+  }
+  return values;
 }
 
 function latencyOf(text: string): number | RowProblem {

@@ -16,14 +16,14 @@
  *   moved or deleted file (checked every `checkMs`) open the path anew; a file truncated in place
  *   (logrotate's copytruncate) is rebuilt with the header and the rows its copy missed, found by
  *   comparing the copy's bytes with the bytes this writer wrote last.
- * - A file of this config's log in the layout before error_code and ab_split_b (an older router's)
+ * - A file of this config's log in an earlier layout (fewer optional columns: an older router's)
  *   is moved aside as a rotated file and a new one started, as is a file of rows without a header.
  */
 import { ftruncateSync, writeSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DriftgateError } from '../errors.js';
-import { EVENT_KINDS, isLogHeader, legacyLogColumns, type EventKind, type LogSchema } from './columns.js';
+import { EVENT_KINDS, isLogHeader, olderLogColumns, type EventKind, type LogSchema } from './columns.js';
 import { completeLength, rotatedPath, siblingNames } from './files.js';
 import { encodeLine, splitLine } from './line.js';
 import {
@@ -485,7 +485,7 @@ export class LogWriter {
         const firstLine = await readFirstLine(handle, info.size);
         if (`${firstLine}\n` !== this.header.toString()) {
           if (this.isOlderLayout(firstLine)) {
-            // This config's log as an older router wrote it (no error_code, ab_split_b): its rows stay
+            // This config's log as an older router wrote it (fewer optional columns): its rows stay
             // readable under a rotated name (cut to whole rows, as this file would have been), and
             // a new file starts with the new header, so no file mixes two layouts.
             const whole = await completeLength(handle, info.size);
@@ -529,9 +529,9 @@ export class LogWriter {
     }
   }
 
-  /** The header this config's log had before error_code and ab_split_b, exactly as a router wrote it. */
+  /** A header this config's log had before the current one (fewer optional columns), exactly as a router wrote it. */
   private isOlderLayout(firstLine: string): boolean {
-    return `${firstLine}\n` === encodeLine(legacyLogColumns(this.options.schema));
+    return olderLogColumns(this.options.schema).some((header) => `${firstLine}\n` === encodeLine(header));
   }
 
   private isOwnHeaderless(firstLine: string): boolean {

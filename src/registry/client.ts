@@ -238,20 +238,40 @@ export class MlflowClient {
     }
   }
 
-  /**
-   * Upload one file into a run's artifacts through the tracking server's artifact proxy
-   * (`mlflow server` serves artifacts by default; runs then get an `mlflow-artifacts:/` URI).
-   */
-  async uploadArtifact(run: Run, artifactPath: string, content: string | Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+  /** The proxy URL of a run's artifact (`mlflow server` serves artifacts by default; runs then get an `mlflow-artifacts:/` URI). */
+  private artifactUrl(run: Run, artifactPath: string, verb: 'upload' | 'download'): URL {
     const root = /^mlflow-artifacts:\/+(.*)$/.exec(run.info.artifact_uri)?.[1];
     if (root === undefined) {
       throw new DriftgateError(
         'MLFLOW_ERROR',
-        `cannot upload ${artifactPath} to run ${run.info.run_id}: expected an mlflow-artifacts:/ artifact URI (a server that proxies artifacts), got ${run.info.artifact_uri}`,
+        `cannot ${verb} ${artifactPath} ${verb === 'upload' ? 'to' : 'from'} run ${run.info.run_id}: expected an mlflow-artifacts:/ artifact URI (a server that proxies artifacts), got ${run.info.artifact_uri}`,
       );
     }
     const segments = [...root.split('/'), ...artifactPath.split('/')].filter((s) => s !== '').map(encodeURIComponent);
-    const url = new URL(`/api/2.0/mlflow-artifacts/artifacts/${segments.join('/')}`, this.uri);
+    return new URL(`/api/2.0/mlflow-artifacts/artifacts/${segments.join('/')}`, this.uri);
+  }
+
+  /** One artifact of a run, as text, through the tracking server's artifact proxy; null when the run has no such file. */
+  async downloadArtifact(run: Run, artifactPath: string): Promise<string | null> {
+    const url = this.artifactUrl(run, artifactPath, 'download');
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw unreachable(this.uri, error);
+    }
+    // The proxy answers 404 for a file that is not there; the run itself was found a step before.
+    if (response.status === 404) return null;
+    if (!response.ok) {
+      const text = (await response.text()).slice(0, 300);
+      throw new MlflowApiError(response.status, `HTTP_${response.status}`, `MLflow GET artifact ${artifactPath} failed (${response.status}): ${text}`);
+    }
+    return response.text();
+  }
+
+  /** Upload one file into a run's artifacts through the tracking server's artifact proxy. */
+  async uploadArtifact(run: Run, artifactPath: string, content: string | Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    const url = this.artifactUrl(run, artifactPath, 'upload');
     let response: Response;
     try {
       response = await fetch(url, { method: 'PUT', headers: { 'content-type': contentType }, body: content, signal: AbortSignal.timeout(this.timeoutMs) });

@@ -14,7 +14,7 @@
 import type { Feature } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { WorkerPoolError, type BatchTiming, type Row, type RowResult, type WorkerInfo } from './inference/index.js';
-import { LogWriteError } from '../prediction-log/index.js';
+import { classProbabilities, LogWriteError } from '../prediction-log/index.js';
 import { shadowChosen } from './assign.js';
 import type { LogSink } from './context.js';
 import type { RouterMetrics } from './metrics.js';
@@ -405,6 +405,7 @@ export class ShadowRunner implements ShadowBackend {
         prediction,
         errorCode,
         latencyMs: shadowLatencyMs(request, batchMs),
+        ...(typeof result === 'string' || 'error' in result ? {} : { probabilities: classProbabilities(result.probabilities, this.options.classes) }),
       })
       .then(
         () => metrics.logRows.inc({ event: 'shadow' }),

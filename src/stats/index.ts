@@ -23,4 +23,7 @@ export {
 } from './msprt.js';
 export { SequentialSrm, SRM_PRIOR_CONCENTRATION, type SrmPeriod } from './sequential-srm.js';
 export { lowerBound, prepareSample, requireSortedFinite, sortedCopy, upperBound } from './sorted-sample.js';
+export { sortFloat64 } from './radix-sort.js';
 export { wilsonInterval, type ProportionInterval } from './wilson-interval.js';
+export { adjustPValues, type Correction } from './multiple-testing.js';
+export { psiExpected, psiPValue } from './psi-null.js';

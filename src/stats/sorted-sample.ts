@@ -5,10 +5,11 @@
  */
 
 import { InputError } from '../errors.js';
+import { sortFloat64 } from './radix-sort.js';
 
-/** A sorted copy; Float64Array.prototype.sort is numeric (and puts NaN last). */
+/** A sorted copy, in Float64Array.prototype.sort's order (numeric, NaN last). */
 export function sortedCopy(values: Float64Array): Float64Array {
-  return values.slice().sort();
+  return sortFloat64(values.slice());
 }
 
 /**

@@ -14,7 +14,7 @@ import { readPins } from '../python/pins.js';
 import { assignNewVersion, connectRegistry, TRAINING_TAGS, VERSION_TAGS, versionTag, type MlflowClient, type ModelVersion } from '../registry/index.js';
 import { checkTrainingData } from './training-data.js';
 
-export type Trigger = 'drift' | 'manual' | 'schedule';
+export type Trigger = 'drift' | 'performance' | 'manual' | 'schedule';
 
 export interface TrainOptions {
   trigger: Trigger;

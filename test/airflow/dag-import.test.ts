@@ -117,11 +117,13 @@ describe('generated DAGs in Airflow (DagBag)', () => {
           dataset: { reference: names.reference, current: names.current },
           router: { log_path: names.log },
           airflow: { retries: 4, retry_delay_s: 2.5, schedule: '0 */6 * * *', ab_schedule: 'none' },
+          // The performance check is in the DAG only with performance.max_drop.
+          performance: { max_drop: 0.05 },
         },
         configName,
       );
       generateDags(loadConfig(expected.config, {}), dags);
-      const xcom = { 'branch_on_drift:drift_report_dir': reportDir };
+      const xcom = { 'branch_on_drift:drift_report_dir': reportDir, 'branch_on_drift:trigger': 'performance' };
       const run = (dagId: string, taskId: string, extra: Partial<RunSpec> = {}): RunSpec => ({ dag_id: dagId, task_id: taskId, run_id: runId, xcom, ...extra });
       result = await inspect(
         dags,
@@ -135,6 +137,9 @@ describe('generated DAGs in Airflow (DagBag)', () => {
           run('driftgate_ab', 'ab_evaluate'),
           // One log per router replica: a glob counts once any file matches.
           run('driftgate_monitor', 'check_drift', { write_before: path.join(root, 'replica-1.csv'), env: { DRIFTGATE_LOG_PATH: path.join(root, 'replica-*.csv') } }),
+          // No log yet: no verdict, and the run goes on; with the log, driftgate performance.
+          run('driftgate_monitor', 'check_performance', { env: { DRIFTGATE_LOG_PATH: path.join(root, 'no-such-log.csv') } }),
+          run('driftgate_monitor', 'check_performance'),
         ],
         recordFile,
       );
@@ -148,6 +153,7 @@ describe('generated DAGs in Airflow (DagBag)', () => {
       const edges = Object.fromEntries(Object.entries(monitor.tasks).map(([id, t]) => [id, [t.type, t.downstream, t.retries, t.retry_delay_s]]));
       expect(edges).toEqual({
         check_drift: ['BashOperator', ['branch_on_drift'], 4, 2.5],
+        check_performance: ['BashOperator', ['branch_on_drift'], 4, 2.5],
         branch_on_drift: ['_BranchPythonDecoratedOperator', ['no_drift', 'retrain'], 4, 2.5],
         retrain: ['BashOperator', ['start_ab'], 4, 2.5],
         start_ab: ['BashOperator', [], 4, 2.5],
@@ -179,6 +185,7 @@ describe('generated DAGs in Airflow (DagBag)', () => {
         DRIFTGATE_DAG_LOG_PATH: { literal: expected.log },
         DRIFTGATE_DAG_RUN_ID: { template: '{{ run_id }}' },
         DRIFTGATE_DAG_DRIFT_REPORT: { template: "{{ ti.xcom_pull(task_ids='branch_on_drift', key='drift_report_dir') }}" },
+        DRIFTGATE_DAG_TRIGGER: { template: "{{ ti.xcom_pull(task_ids='branch_on_drift', key='trigger') }}" },
       });
       // Rendered by the task's own Templater: literals come out unchanged, the two templates filled in verbatim.
       expect(result.runs[4]?.rendered_env).toMatchObject({
@@ -186,6 +193,7 @@ describe('generated DAGs in Airflow (DagBag)', () => {
         DRIFTGATE_DAG_LOG_PATH: expected.log,
         DRIFTGATE_DAG_RUN_ID: runId,
         DRIFTGATE_DAG_DRIFT_REPORT: reportDir,
+        DRIFTGATE_DAG_TRIGGER: 'performance',
       });
       expect(result.runs[4]?.rendered_cwd).toBe(PROJECT_ROOT);
     });
@@ -198,10 +206,11 @@ describe('generated DAGs in Airflow (DagBag)', () => {
         cli('drift', '--reference', expected.reference, '--current', 'log'),
         // DRIFTGATE_LOG_PATH in the worker's environment wins, as it does in the CLI.
         cli('drift', '--reference', expected.reference, '--current', expected.current),
-        cli('train', '--trigger', 'drift', '--run-id', runId, '--drift-report', reportDir),
+        cli('train', '--trigger', 'performance', '--run-id', runId, '--drift-report', reportDir),
         cli('ab', 'start'),
         cli('ab', 'evaluate', '--apply'),
         cli('drift', '--reference', expected.reference, '--current', 'log'),
+        cli('performance'),
       ]);
       const ok = { exit_code: 0, last_line: '{"recorded": 8}' };
       expect(result.runs.map((r) => ({ exit_code: r.exit_code, last_line: r.last_line }))).toEqual([
@@ -214,6 +223,8 @@ describe('generated DAGs in Airflow (DagBag)', () => {
         { exit_code: 0, last_line: '{"recorded": 5}' },
         { exit_code: 0, last_line: '{"recorded": 6}' },
         ok,
+        { exit_code: 0, last_line: '{"verdict":null,"unavailable":"no router log"}' },
+        { exit_code: 0, last_line: '{"recorded": 4}' },
       ]);
     });
 

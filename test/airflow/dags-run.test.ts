@@ -8,15 +8,17 @@
  * fails once after registering), plain data, an A/B test that B wins, and the watch after that
  * promotion rolling a worse new prod back.
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import type { DagRunReport } from '../../src/airflow/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { PROJECT_ROOT } from '../../src/project.js';
 import { registryState } from '../../src/registry/aliases.js';
 import { MlflowClient, versionTag } from '../../src/registry/client.js';
+import { logColumns, predictionLine } from '../../src/prediction-log/index.js';
 import { simulatedRows, withShadow, writeLog } from '../helpers/ab-log.js';
 import { lastJson, runCli } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
@@ -154,6 +156,40 @@ describe('generated DAGs under airflow dags test', () => {
     expect(await registryState(client, loadConfig(configFile, {}))).toEqual({ prod: '1', staging: null, previous: null, journal: null, watch: null });
     const undone = await client.getVersion(MODEL, '2');
     expect(undone && versionTag(undone, 'driftgate.decision')).toBe('rolled-back');
+  }, 30 * MINUTES);
+
+  it('monitor with performance.max_drop, no drift but prod\'s estimated accuracy far below its held-out one: retrains with --trigger performance', async () => {
+    // performance.max_drop on: the DAG gains check_performance.
+    const text = readFileSync(configFile, 'utf8');
+    const yaml = parse(text) as { performance: { max_drop: number | null } };
+    yaml.performance.max_drop = 0.1;
+    writeFileSync(configFile, stringify(yaml));
+    // Plain Iris through prod (version 1), every prediction made with probability 0.5: below every held-out
+    // confidence of version 1's calibration, where its held-out predictions were wrong.
+    const config = loadConfig(configFile, {});
+    const iris = readFileSync(path.join(PROJECT_ROOT, 'data', 'iris.csv'), 'utf8').trim().split('\n').slice(1);
+    const t0 = Date.now() - 60_000;
+    const lines = iris.map((line, i) => {
+      const cells = line.split(',');
+      const species = cells[4]!;
+      return predictionLine({
+        ts: t0 + i, requestId: `p${i}`, userId: `u${i}`, variant: 'A', alias: 'prod', version: '1', features: cells.slice(0, 4).map(Number),
+        prediction: species, label: null, latencyMs: 2, probabilities: config.dataset.classes.map((c) => (c === species ? 0.5 : 0.25)),
+      });
+    });
+    writeFileSync(logPath, `${logColumns(config).join(',')}\n${lines.join('')}`);
+
+    const report = await dagsTest('monitor');
+    expect(report.state).toBe('success');
+    expect(states(report)).toEqual({ branch_on_drift: 'success', check_drift: 'success', check_performance: 'success', no_drift: 'skipped', retrain: 'success', start_ab: 'success' });
+    expect(report.xcom.check_drift).toMatchObject({ drift_detected: false, n_current: 150 });
+    const performance = report.xcom.check_performance as { verdict: { version: string; estimated_accuracy: number; holdout_accuracy: number; drop: number; max_drop: number; drop_detected: boolean } };
+    expect(performance.verdict).toMatchObject({ version: '1', max_drop: 0.1, drop_detected: true });
+    expect(performance.verdict.drop).toBeCloseTo(performance.verdict.holdout_accuracy - performance.verdict.estimated_accuracy, 12);
+    expect(performance.verdict.drop).toBeGreaterThan(0.1);
+    expect(report.xcom.retrain).toMatchObject({ model_name: MODEL, version: '3', alias: 'staging' });
+    const version = await client.getVersion(MODEL, '3');
+    expect(version && versionTag(version, 'driftgate.trigger')).toBe('performance');
   }, 30 * MINUTES);
 
   it('ran none of the shell text in the folder names', () => {

@@ -22,7 +22,7 @@ describe('driftgate CLI', () => {
     const { exitCode, stderr, stdout } = await runCli(['fly']);
     expect(exitCode).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^driftgate: unknown command "fly"; expected one of setup, mlflow, data, drift, train, models, serve, simulate, ab, promote, rollback, generate-dag, airflow, demo, config\n$/);
+    expect(stderr).toMatch(/^driftgate: unknown command "fly"; expected one of setup, mlflow, data, drift, train, models, performance, serve, simulate, ab, promote, rollback, generate-dag, airflow, demo, config\n$/);
   });
 
   it('an unknown option exits 2 with one line', async () => {

@@ -50,12 +50,16 @@ describe('loadConfig', () => {
       psi_threshold: 0.2,
       ks_alpha: 0.05,
       rule: 'any',
+      psi_rule: 'threshold',
+      ks_min_statistic: 0,
+      correction: 'none',
       share: 0.5,
       binning: 'sturges',
       quantile_bins: 10,
       log_window: 1000,
       min_rows: 30,
       reports_dir: '/etc/reports/drift',
+      reference_profile: null,
     });
     expect(config.dataset.current).toBeNull();
     expect(config.dataset.reference).toBe('/etc/driftgate/data.csv');
@@ -77,8 +81,8 @@ describe('bad config: one line naming the file, the key path, what was expected 
     ['a wrong type', MINIMAL + 'router:\n  port: eighty\n', `${FILE}: router.port: expected an integer >= 0 and <= 65535, got "eighty"`],
     ['ab_split_b out of range', MINIMAL + 'router:\n  ab_split_b: 1.7\n', `${FILE}: router.ab_split_b: expected a number >= 0 and <= 1, got number 1.7`],
     ['a negative threshold', MINIMAL + 'drift:\n  psi_threshold: -0.1\n', `${FILE}: drift.psi_threshold: expected a number > 0, got number -0.1`],
-    ['an unknown key (a typo)', MINIMAL + 'drift:\n  psi_treshold: 0.3\n', `${FILE}: drift.psi_treshold: unknown key "psi_treshold"; expected one of psi_threshold, ks_alpha, rule, share, binning, quantile_bins, log_window, min_rows, reports_dir`],
-    ['an unknown section', MINIMAL + 'routr: {}\n', `${FILE}: routr: unknown key "routr"; expected one of dataset, drift, training, mlflow, router, ab, airflow`],
+    ['an unknown key (a typo)', MINIMAL + 'drift:\n  psi_treshold: 0.3\n', `${FILE}: drift.psi_treshold: unknown key "psi_treshold"; expected one of psi_threshold, ks_alpha, rule, psi_rule, ks_min_statistic, correction, share, binning, quantile_bins, log_window, min_rows, reports_dir, reference_profile`],
+    ['an unknown section', MINIMAL + 'routr: {}\n', `${FILE}: routr: unknown key "routr"; expected one of dataset, drift, training, mlflow, router, ab, performance, airflow`],
     ['a feature listed twice', MINIMAL.replace('[a, b]', '[a, b, a]'), `${FILE}: dataset.features[2]: expected unique entries, got "a" again (first at dataset.features[0])`],
     ['no features', MINIMAL.replace('[a, b]', '[]'), `${FILE}: dataset.features: expected a list of at least 1, got 0`],
     ['a missing required key', MINIMAL.replace('  target: label\n', ''), `${FILE}: dataset.target: expected a column name (letters, digits, _ . -, not starting with a digit), got nothing (the key is required)`],
@@ -130,7 +134,7 @@ describe('environment overrides for the deployment fields', () => {
     expect(parseConfig(`${MINIMAL}router:\n  labels: open\n`, FILE, {}).router.labels).toBe('open');
     expect(messageOf(`${MINIMAL}router:\n  labels: anyone\n`)).toBe(`${FILE}: router.labels: expected one of "token", "open", got "anyone"`);
     // Never from the file: a token in the YAML is an unknown key, not a credential.
-    expect(messageOf(`${MINIMAL}labelToken: l4bel\n`)).toBe(`${FILE}: labelToken: unknown key "labelToken"; expected one of dataset, drift, training, mlflow, router, ab, airflow`);
+    expect(messageOf(`${MINIMAL}labelToken: l4bel\n`)).toBe(`${FILE}: labelToken: unknown key "labelToken"; expected one of dataset, drift, training, mlflow, router, ab, performance, airflow`);
     expect(messageOf(`${MINIMAL}router:\n  label_token: l4bel\n`)).toMatch(new RegExp(`^${FILE}: router\\.label_token: unknown key "label_token"; expected one of `));
   });
 

@@ -3,7 +3,7 @@ import { analyzeDrift, categoryCounts, summarize, type AnalyzeSettings } from '.
 import { ksTwoSample } from '../../src/stats/ks.js';
 import { categoricalChiSquare, countCategories, psiCategorical, psiNumeric } from '../../src/drift/psi.js';
 
-const settings: AnalyzeSettings = { psiThreshold: 0.2, ksAlpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantileBins: 10 };
+const settings: AnalyzeSettings = { psiThreshold: 0.2, ksAlpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantileBins: 10, psiRule: 'threshold', ksMinStatistic: 0, correction: 'none' };
 
 function ramp(n: number, scale: number, offset: number): Float64Array {
   // A deterministic, unsorted sample: a permuted ramp.

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/project.js';
@@ -68,7 +68,7 @@ describe('driftgate drift', () => {
       ['petal_width', 'numeric', 'ks', true],
     ]);
     for (const f of result.features) {
-      expect(Object.keys(f)).toEqual(['name', 'type', 'psi', 'ks_statistic', 'ks_pvalue', 'test', 'statistic', 'pvalue', 'psi_drifted', 'test_drifted', 'drifted']);
+      expect(Object.keys(f)).toEqual(['name', 'type', 'psi', 'ks_statistic', 'ks_pvalue', 'test', 'statistic', 'pvalue', 'psi_expected', 'psi_pvalue', 'psi_pvalue_method', 'pvalue_adjusted', 'psi_pvalue_adjusted', 'psi_drifted', 'test_drifted', 'drifted']);
     }
     expect(result.report_dir).toBe(path.join(dir, 'reports', 'drift', result.id));
     expect(existsSync(path.join(result.report_dir, 'report.json'))).toBe(true);
@@ -214,9 +214,33 @@ describe('driftgate drift', () => {
   it('--help documents the decision rule, live traffic and the insufficient-data outcome', async () => {
     const { exitCode, stdout } = await runCli(['drift', '--help']);
     expect(exitCode).toBe(0);
-    expect(stdout.split('\n')[0]).toBe('Usage: driftgate drift --current PATH|log [--reference PATH] [options]');
+    expect(stdout.split('\n')[0]).toBe('Usage: driftgate drift --current PATH|log [--reference PATH] | profile [--reference PATH] [options]');
     expect(stdout).toContain('exits 0 with status "insufficient_data", drift_detected false');
     expect(stdout).toContain('--window N');
     expect(stdout).toContain('--since ISO_TIME');
+  });
+
+  describe('drift profile', () => {
+    it('writes the profile beside the reference; drift then reads it (reference.profile in the JSON), with the same numbers', async () => {
+      const reference = write('profiled.csv', IRIS_LINES);
+      const current = write('profiled-current.csv', [HEADER, ...DRIFTED]);
+      const before = lastJson((await drift(['--reference', reference, '--current', current, '--json'])).stdout) as { features: unknown[]; reference: { profile: unknown } };
+      expect(before.reference.profile).toBeNull();
+
+      const made = await drift(['profile', '--reference', reference, '--json']);
+      expect(made.exitCode).toBe(0);
+      const size = statSync(`${reference}.profile`).size;
+      expect(lastJson(made.stdout)).toEqual({ profile: `${reference}.profile`, reference, files: [reference], rows: 150, features: 4, bytes: size });
+      expect(made.stderr).toBe(`[drift] profile of 150 reference rows × 4 features written to ${reference}.profile (${size} bytes)\n`);
+
+      const after = lastJson((await drift(['--reference', reference, '--current', current, '--json'])).stdout) as typeof before;
+      expect(after.reference.profile).toEqual({ path: `${reference}.profile`, used: true, reason: null });
+      expect(after.features).toEqual(before.features);
+    });
+
+    it('takes only --reference, and drift takes no other argument', async () => {
+      await expectBadInput(['profile', '--current', 'x.csv'], 'drift profile: takes only --reference (the current set is not part of a profile)');
+      await expectBadInput(['profiel'], 'drift: expected no argument or profile, got "profiel"');
+    });
   });
 });

@@ -9,7 +9,8 @@ import {
   quantileEdges,
   sturgesEdges,
 } from '../../src/drift/histogram.js';
-import { categoricalChiSquare, countCategories, fillZeroShares, psiCategorical, psiFromShares, psiNumeric } from '../../src/drift/psi.js';
+import { categoricalChiSquare, countCategories, fillZeroShares, mergeSparseBins, psiCategorical, psiFromShares, psiNumeric, psiPermutationPValue } from '../../src/drift/psi.js';
+import { psiPValue } from '../../src/stats/psi-null.js';
 import { quantileSorted, ValueCountQuantiles } from '../../src/stats/quantile.js';
 import { sortedCopy } from '../../src/stats/sorted-sample.js';
 import { driftVectors, type Num, num, floats, expectProbability, expectClose } from '../helpers/reference-vectors.js';
@@ -169,5 +170,34 @@ describe('zero shares and the PSI sum', () => {
     expect(psiFromShares([0.2, 0.8], [0.2, 0.8])).toBe(0);
     expect(psiFromShares([0.2, 0.8], [0.5, 0.5])).toBeCloseTo(psiFromShares([0.5, 0.5], [0.2, 0.8]), 15);
     expect(() => psiFromShares([1], [0.5, 0.5])).toThrow('PSI shares: expected equal bin counts, got 1 and 2');
+  });
+});
+
+describe('mergeSparseBins', () => {
+  it('merges neighbours until each bin holds 10 rows of both sides; a short remainder joins the last bin', () => {
+    expect(mergeSparseBins([1, 0, 3, 20, 30, 2, 1], [0, 1, 6, 25, 28, 1, 0])).toEqual({ referenceCounts: [4, 20, 33], currentCounts: [7, 25, 29] });
+    expect(mergeSparseBins([1, 2], [0, 3])).toEqual({ referenceCounts: [3], currentCounts: [3] });
+    expect(mergeSparseBins([], [])).toEqual({ referenceCounts: [], currentCounts: [] });
+  });
+});
+
+describe('psiPermutationPValue', () => {
+  it('is 1 for identical counts and 1/1000 for a split no permutation reaches', () => {
+    expect(psiPermutationPValue([10, 20, 30], [10, 20, 30])).toBe(1);
+    // All reference rows in bin 0, all current rows in bin 1: only the identity deal is as extreme.
+    expect(psiPermutationPValue([50, 0], [0, 50])).toBe(1 / 1000);
+  });
+
+  it('is seeded: the same counts give the same p every time', () => {
+    const counts: [number[], number[]] = [[12, 30, 41, 17], [18, 33, 35, 14]];
+    expect(psiPermutationPValue(...counts)).toBe(psiPermutationPValue(...counts));
+  });
+
+  it('agrees with the chi-square p where the approximation is good (many rows per bin)', () => {
+    const reference = [120, 250, 260, 240, 130];
+    const current = [140, 230, 250, 230, 150];
+    const psi = psiFromShares(fillZeroShares(reference, 1000), fillZeroShares(current, 1000));
+    const chi2 = psiPValue(psi, 5, 1000, 1000);
+    expect(Math.abs(psiPermutationPValue(reference, current, 4999) - chi2)).toBeLessThan(0.03);
   });
 });

@@ -3,13 +3,16 @@ import type { FeatureAnalysis } from '../../src/drift/analyze.js';
 import { featureResult, reportDistribution, shares } from '../../src/drift/report-json.js';
 
 describe('featureResult', () => {
-  const base = { name: 'f', psi: 0.3, psiDrifted: true, testDrifted: false, drifted: true } as const;
+  const base = { name: 'f', psi: 0.3, psiExpected: 0.018, psiPvalue: 1e-6, psiPvalueMethod: 'chi2', pvalueAdjusted: 0.4, psiPvalueAdjusted: 2e-6, psiDrifted: true, testDrifted: false, drifted: true } as const;
   it('numeric: the KS numbers twice, as the contract fields and as test/statistic/pvalue', () => {
     const numeric = { ...base, type: 'numeric', test: 'ks', statistic: 0.1, pvalue: 0.2 } as FeatureAnalysis;
     expect(featureResult(numeric)).toEqual({
       name: 'f', type: 'numeric', psi: 0.3, ks_statistic: 0.1, ks_pvalue: 0.2, test: 'ks', statistic: 0.1, pvalue: 0.2,
+      psi_expected: 0.018, psi_pvalue: 1e-6, psi_pvalue_method: 'chi2', pvalue_adjusted: 0.4, psi_pvalue_adjusted: 2e-6,
       psi_drifted: true, test_drifted: false, drifted: true,
     });
+    // A side without rows has no null distribution: null, not NaN, in the JSON.
+    expect(featureResult({ ...numeric, psiExpected: Number.NaN, psiPvalue: Number.NaN })).toMatchObject({ psi_expected: null, psi_pvalue: null });
   });
 
   it('categorical: ks fields null, the chi-square numbers in statistic/pvalue', () => {

@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { InputError, UsageError } from '../../src/errors.js';
 import { ksTwoSample } from '../../src/stats/ks.js';
-import { psiNumeric } from '../../src/drift/psi.js';
+import { mergeSparseBins, psiNumeric, psiPermutationPValue } from '../../src/drift/psi.js';
 import { runDrift, type DriftRunOptions } from '../../src/drift/run-drift.js';
 import type { DriftReport, DriftResult } from '../../src/drift/report-json.js';
 import { PROJECT_ROOT } from '../../src/project.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
+import { psiExpected } from '../../src/stats/psi-null.js';
+import { adjustPValues } from '../../src/stats/multiple-testing.js';
 
 const IRIS = path.join(PROJECT_ROOT, 'data', 'iris.csv');
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
@@ -58,12 +60,27 @@ describe('runDrift on files', () => {
 
     const reference = irisRows();
     const drifted = driftedRows();
-    const expected = FEATURES.map((name, k) => {
+    const measured = FEATURES.map((name, k) => {
       const ks = ksTwoSample(column(reference, k), column(drifted, k));
-      const psi = psiNumeric(column(reference, k), column(drifted, k)).psi;
-      const psiDrifted = psi >= 0.2;
-      const testDrifted = ks.pvalue <= 0.05;
-      return { name, type: 'numeric', psi, ks_statistic: ks.statistic, ks_pvalue: ks.pvalue, test: 'ks', statistic: ks.statistic, pvalue: ks.pvalue, psi_drifted: psiDrifted, test_drifted: testDrifted, drifted: psiDrifted || testDrifted };
+      const binned = psiNumeric(column(reference, k), column(drifted, k));
+      // PSI's null counts the bins holding data; 150 + 150 rows is below PSI_PERMUTATION_MAX_ROWS, so a permutation test on the same bins.
+      const bins = binned.referenceCounts.filter((c, i) => c + binned.currentCounts[i]! > 0).length;
+      const merged = mergeSparseBins(binned.referenceCounts, binned.currentCounts);
+      return { name, ks, psi: binned.psi, psiExpected: psiExpected(bins, 150, 150), psiP: psiPermutationPValue(merged.referenceCounts, merged.currentCounts) };
+    });
+    // The bundled config corrects across the features with Benjamini–Hochberg.
+    const adjustedKs = adjustPValues(measured.map((f) => f.ks.pvalue), 'bh');
+    const adjustedPsi = adjustPValues(measured.map((f) => f.psiP), 'bh');
+    const expected = measured.map(({ name, ks, psi, psiExpected: expectedPsi, psiP }, k) => {
+      // The bundled config's psi_rule is both: PSI >= 0.2 and its corrected p-value <= 0.05.
+      const psiDrifted = psi >= 0.2 && adjustedPsi[k]! <= 0.05;
+      // ... and ks_min_statistic 0.05: a KS test drifts only with D >= 0.05 as well.
+      const testDrifted = adjustedKs[k]! <= 0.05 && ks.statistic >= 0.05;
+      return {
+        name, type: 'numeric', psi, ks_statistic: ks.statistic, ks_pvalue: ks.pvalue, test: 'ks', statistic: ks.statistic, pvalue: ks.pvalue,
+        psi_expected: expectedPsi, psi_pvalue: psiP, psi_pvalue_method: 'permutation', pvalue_adjusted: adjustedKs[k], psi_pvalue_adjusted: adjustedPsi[k],
+        psi_drifted: psiDrifted, test_drifted: testDrifted, drifted: psiDrifted || testDrifted,
+      };
     });
     const reportDir = path.join(dir, 'reports', 'drift', '20261128T043512Z-abcdef');
     expect(result).toEqual({
@@ -84,13 +101,22 @@ describe('runDrift on files', () => {
         current_source: 'target',
         n_reference: 150,
         n_current: 150,
+        // Label drift: the same 50/50/50 classes on both sides, so χ² 0, PSI 0 and both p-values 1
+        // (the permutation p counts the observed PSI itself: 1000/1000). Its own family: no correction.
+        drift: {
+          name: 'species', type: 'categorical', psi: 0, ks_statistic: null, ks_pvalue: null, test: 'chi2', statistic: 0, pvalue: 1,
+          psi_expected: 2 * (1 / 150 + 1 / 150), psi_pvalue: 1, psi_pvalue_method: 'permutation', pvalue_adjusted: 1, psi_pvalue_adjusted: 1,
+          psi_drifted: false, test_drifted: false, drifted: false,
+        },
       },
-      thresholds: { psi_threshold: 0.2, ks_alpha: 0.05, rule: 'any', share: 0.5, binning: 'sturges', quantile_bins: 10, min_rows: 30 },
-      reference: { kind: 'file', pattern: IRIS, files: [IRIS], window: null, since: null, first_ts: null, last_ts: null, quality: null },
-      current: { kind: 'file', pattern: current, files: [current], window: null, since: null, first_ts: null, last_ts: null, quality: null },
+      thresholds: { psi_threshold: 0.2, ks_alpha: 0.05, rule: 'any', psi_rule: 'both', ks_min_statistic: 0.05, correction: 'bh', share: 0.5, binning: 'sturges', quantile_bins: 10, min_rows: 30 },
+      reference: { kind: 'file', pattern: IRIS, files: [IRIS], window: null, since: null, first_ts: null, last_ts: null, quality: null, profile: null },
+      current: { kind: 'file', pattern: current, files: [current], window: null, since: null, first_ts: null, last_ts: null, quality: null, profile: null },
       report_dir: reportDir,
-      timings_ms: { read_reference: 10, read_current: 10, analyze: 10, report: 10, total: 40 },
+      timings_ms: { read_reference: expect.any(Number), read_current: expect.any(Number), analyze: 10, report: 10, total: 50 },
     });
+    // The two reads overlap, each timed from their common start: one clock tick for the first to finish, two for the other.
+    expect([result.timings_ms.read_reference, result.timings_ms.read_current].sort()).toEqual([10, 20]);
     expect(expected.map((f) => f.drifted)).toEqual([false, false, true, true]);
 
     expect(readdirSync(reportDir).sort()).toEqual(['report.html', 'report.json']);
@@ -120,6 +146,13 @@ describe('runDrift on files', () => {
     expect(html.match(/<figure id="feature-[a-z_]+" class="drifted">/g)).toHaveLength(2);
     expect(html.match(/<svg /g)).toHaveLength(4);
     expect(html).toContain('<h2>Target: species</h2>');
+    // The rule as configured, the correction named (the bundled config: psi_rule both, ks_min_statistic 0.05, Benjamini–Hochberg).
+    expect(html).toContain(
+      'A feature drifts when PSI ≥ 0.2 and PSI&#39;s p-value under no drift (Benjamini–Hochberg-corrected across the features) ≤ 0.05, ' +
+        'or its test p-value (Benjamini–Hochberg-corrected across the features) ≤ 0.05 and, for KS, its statistic ≥ 0.05 (rule &quot;any&quot;, psi_rule &quot;both&quot;; ' +
+        'KS for numeric features, chi-square for categorical ones). P-values are Benjamini–Hochberg-corrected across the features (drift.correction bh). ' +
+        'The data set drifts when at least 50.0% of its features drift.',
+    );
     // Self-contained: no scripts, no stylesheets or images fetched, no links out.
     expect(html).not.toMatch(/<script|<link|<img|src=|href="(?!#)/);
   });
@@ -213,6 +246,18 @@ describe('runDrift on live traffic', () => {
     });
     const expected = ksTwoSample(column(irisRows(), 2), column(rows.slice(50), 2));
     expect(result.features[2]).toMatchObject({ ks_statistic: expected.statistic, ks_pvalue: expected.pvalue });
+
+    // Prediction drift: no setosa predicted against a reference of thirds. χ² of (0, 50, 50) against 33⅓ each
+    // is 50, and its p with 2 degrees of freedom is e^-25; the empty share is filled with 1e-4 for PSI.
+    const drift = result.target!.drift!;
+    expect(drift.statistic).toBeCloseTo(50, 10);
+    expect(drift.pvalue).toBeCloseTo(Math.exp(-25), 20);
+    expect(drift.psi).toBeCloseTo((1 / 3 - 1e-4) * Math.log(1 / 3 / 1e-4) + 2 * (1 / 3 - 0.5) * Math.log(1 / 3 / 0.5), 12);
+    expect(drift).toMatchObject({ name: 'species', type: 'categorical', test: 'chi2', psi_drifted: true, test_drifted: true, drifted: true });
+    // Its own verdict: the data set's is about the 4 input features only.
+    expect({ n_features: result.n_features, n_drifted: result.n_drifted, share_drifted: result.share_drifted }).toEqual({ n_features: 4, n_drifted: 4, share_drifted: 1 });
+    const html = readFileSync(path.join(result.report_dir!, 'report.html'), 'utf8');
+    expect(html).toContain('<td>species <span class="muted">(prediction; not counted)</span></td><td>prediction</td>');
   });
 
   it('globs several replica logs, --window and --since narrowing them', async () => {

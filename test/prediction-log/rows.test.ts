@@ -9,6 +9,7 @@ import { legacyLogColumns, logColumns, type LogSchema } from '../../src/predicti
 import { splitLine } from '../../src/prediction-log/line.js';
 import {
   classLookup,
+  classProbabilities,
   configLayout,
   configLayouts,
   decodeRow,
@@ -72,8 +73,8 @@ const decode = (cells: string[], at: LogLayout = layout) => decodeRow(cells, at,
 
 describe('failure rows', () => {
   it('are written with the request cells, no prediction or label, the latency and the error code', () => {
-    expect(failureLine(failure)).toBe('2025-09-17T12:00:00.000Z,failure,r1,u1,B,staging,2,5.1,3.5,-1,0.2,,,1.5,PREDICTION_FAILED,\n');
-    expect(failureLine({ ...failure, version: null, latencyMs: 0.12345 })).toBe('2025-09-17T12:00:00.000Z,failure,r1,u1,B,staging,,5.1,3.5,-1,0.2,,,0.123,PREDICTION_FAILED,\n');
+    expect(failureLine(failure)).toBe('2025-09-17T12:00:00.000Z,failure,r1,u1,B,staging,2,5.1,3.5,-1,0.2,,,1.5,PREDICTION_FAILED,,\n');
+    expect(failureLine({ ...failure, version: null, latencyMs: 0.12345 })).toBe('2025-09-17T12:00:00.000Z,failure,r1,u1,B,staging,,5.1,3.5,-1,0.2,,,0.123,PREDICTION_FAILED,,\n');
   });
 
   it('decode back to the record; an empty version is null', () => {
@@ -105,14 +106,14 @@ describe('failure rows', () => {
   });
 
   it('a row of the wrong width is malformed', () => {
-    expect(decode(cellsOf(failureLine(failure)).slice(0, -1))).toEqual({ problem: 'expected 16 fields, got 15' });
+    expect(decode(cellsOf(failureLine(failure)).slice(0, -1))).toEqual({ problem: 'expected 17 fields, got 16' });
   });
 });
 
 describe('split rows', () => {
   it('are written with the time and ab_split_b, every other cell empty', () => {
-    expect(splitEventLine({ ts: T, splitB: 0.25 }, 4)).toBe('2025-09-17T12:00:00.000Z,split,,,,,,,,,,,,,,0.25\n');
-    expect(splitEventLine({ ts: T, splitB: 0 }, 4)).toBe('2025-09-17T12:00:00.000Z,split,,,,,,,,,,,,,,0\n');
+    expect(splitEventLine({ ts: T, splitB: 0.25 }, 4)).toBe('2025-09-17T12:00:00.000Z,split,,,,,,,,,,,,,,0.25,\n');
+    expect(splitEventLine({ ts: T, splitB: 0 }, 4)).toBe('2025-09-17T12:00:00.000Z,split,,,,,,,,,,,,,,0,\n');
   });
 
   it.each([
@@ -154,8 +155,8 @@ const shadow: ShadowRecord = {
 
 describe('shadow rows', () => {
   it('are written with the prod row’s request cells, no variant, the shadowed alias and version, its prediction, no label, its own latency', () => {
-    expect(shadowLine(shadow)).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,staging,2,5.1,3.5,1.4,0.2,versicolor,,0.813,,\n');
-    expect(shadowLine({ ...shadow, alias: 'previous_prod', version: '1', latencyMs: 2000.0004 })).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,previous_prod,1,5.1,3.5,1.4,0.2,versicolor,,2000,,\n');
+    expect(shadowLine(shadow)).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,staging,2,5.1,3.5,1.4,0.2,versicolor,,0.813,,,\n');
+    expect(shadowLine({ ...shadow, alias: 'previous_prod', version: '1', latencyMs: 2000.0004 })).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,previous_prod,1,5.1,3.5,1.4,0.2,versicolor,,2000,,,\n');
   });
 
   it('decode back to the record, in either layout (they use neither error_code nor ab_split_b)', () => {
@@ -167,7 +168,7 @@ describe('shadow rows', () => {
 
   it('a shadow that failed on the request: no prediction, its error code; it decodes back', () => {
     const failed: ShadowRecord = { ...shadow, prediction: null, errorCode: 'WORKER_FAILED' };
-    expect(shadowLine(failed)).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,staging,2,5.1,3.5,1.4,0.2,,,0.813,WORKER_FAILED,\n');
+    expect(shadowLine(failed)).toBe('2025-09-17T12:00:00.003Z,shadow,r0,u0,,staging,2,5.1,3.5,1.4,0.2,,,0.813,WORKER_FAILED,,\n');
     expect(decode(cellsOf(shadowLine(failed)))).toEqual({ event: 'shadow', ...failed, latencyMs: 0.813 });
     expect(decode(withCells(shadowLine(failed), { prediction: 'setosa' }))).toEqual({ problem: 'prediction: expected an empty value on a failed shadow row (error_code WORKER_FAILED), got "setosa"' });
     expect(decode(withCells(shadowLine(failed), { error_code: 'worker failed' }))).toEqual({
@@ -196,9 +197,33 @@ describe('the event kinds', () => {
     expect(decode(withCells(predictionLine(prediction), { event: 'click' }))).toEqual({ problem: 'event: expected "prediction", "feedback", "failure", "split" or "shadow", got "click"' });
   });
 
-  it('predictions and feedback leave error_code and ab_split_b empty', () => {
-    expect(predictionLine(prediction)).toBe('2025-09-17T12:00:00.000Z,prediction,r0,u0,A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,2.25,,\n');
-    expect(feedbackLine({ ts: T, requestId: 'r0', label: 'virginica' }, 4)).toBe('2025-09-17T12:00:00.000Z,feedback,r0,,,,,,,,,,virginica,,,\n');
+  it('predictions and feedback leave error_code, ab_split_b and (without them) probabilities empty', () => {
+    expect(predictionLine(prediction)).toBe('2025-09-17T12:00:00.000Z,prediction,r0,u0,A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,2.25,,,\n');
+    expect(feedbackLine({ ts: T, requestId: 'r0', label: 'virginica' }, 4)).toBe('2025-09-17T12:00:00.000Z,feedback,r0,,,,,,,,,,virginica,,,,\n');
+  });
+});
+
+describe('class probabilities', () => {
+  const scored = { ...prediction, probabilities: [0.9669, 0.0331, 0] };
+
+  it('are written in the classes\' order to 6 decimals, ";" between them, and decode back', () => {
+    expect(predictionLine({ ...scored, probabilities: [0.96690004, 1 / 30, 0] })).toBe('2025-09-17T12:00:00.000Z,prediction,r0,u0,A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,2.25,,,0.9669;0.033333;0\n');
+    expect(decode(cellsOf(predictionLine(scored)))).toEqual({ event: 'prediction', ...scored });
+    expect(decode(cellsOf(shadowLine({ ...shadow, probabilities: [0.1, 0.8, 0.1] })))).toEqual({ event: 'shadow', ...shadow, latencyMs: 0.813, probabilities: [0.1, 0.8, 0.1] });
+    // A row without them (an older router's, or a failed shadow) has none.
+    expect('probabilities' in (decode(cellsOf(predictionLine(prediction))) as object)).toBe(false);
+    expect(classProbabilities({ virginica: 0.25, setosa: 0.75 }, ['setosa', 'versicolor', 'virginica'])).toEqual([0.75, 0, 0.25]);
+  });
+
+  it.each([
+    ['0.5;0.5', 'got "0.5;0.5"'],
+    ['0.5;0.5;0;0', 'got "0.5;0.5;0;0"'],
+    ['0.5;1.5;0', 'got "0.5;1.5;0"'],
+    ['0.5;-0.1;0.6', 'got "0.5;-0.1;0.6"'],
+    ['0.5;NaN;0.5', 'got "0.5;NaN;0.5"'],
+    ['0.5,0.5,0', 'got "0.5,0.5,0"'],
+  ])('%j is malformed', (text, detail) => {
+    expect(decode(withCells(predictionLine(scored), { probabilities: text }))).toEqual({ problem: `probabilities: expected 3 numbers in [0, 1] separated by ";" (one per class of dataset.classes), ${detail}` });
   });
 });
 
@@ -208,7 +233,7 @@ describe('the layout before error_code and ab_split_b', () => {
   it('is a valid layout whose new columns are absent (-1)', () => {
     expect(legacy.width).toBe(14);
     expect([legacy.fixed.error_code, legacy.fixed.ab_split_b, legacy.fixed.latency_ms]).toEqual([-1, -1, 13]);
-    expect(configLayouts(schema).map((l) => l.width)).toEqual([16, 14]);
+    expect(configLayouts(schema).map((l) => l.width)).toEqual([17, 16, 14]);
   });
 
   it('reads predictions and feedback exactly as the new layout does', () => {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import {
   legacyLogColumns,
+  olderLogColumns,
   logColumns,
   logSchema,
   LogWriteError,
@@ -70,12 +71,12 @@ describe('LogWriter', () => {
     await again.close();
     expect(readFileSync(file, 'utf8')).toBe(
       [
-        'ts,event,request_id,user_id,variant,model_alias,model_version,sepal_length,sepal_width,petal_length,petal_width,prediction,label,latency_ms,error_code,ab_split_b',
-        '2026-01-02T03:04:05.678Z,prediction,req-0,"a ""quoted"", user",A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,1.235,,',
-        '2026-01-02T03:04:06.005Z,feedback,req-0,,,,,,,,,,versicolor,,,',
-        `2026-01-02T03:04:05.679Z,prediction,req-1,"'=HYPERLINK(""http://x"")",B,staging,2,-1.5,3.5,1.4,0.2,setosa,,1.235,,`,
-        `2026-01-02T03:04:05.680Z,prediction,req-2,''quoted,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,`,
-        `2026-01-02T03:04:05.681Z,prediction,req-3,'@SUM(A1),B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235,,`,
+        'ts,event,request_id,user_id,variant,model_alias,model_version,sepal_length,sepal_width,petal_length,petal_width,prediction,label,latency_ms,error_code,ab_split_b,probabilities',
+        '2026-01-02T03:04:05.678Z,prediction,req-0,"a ""quoted"", user",A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,1.235,,,',
+        '2026-01-02T03:04:06.005Z,feedback,req-0,,,,,,,,,,versicolor,,,,',
+        `2026-01-02T03:04:05.679Z,prediction,req-1,"'=HYPERLINK(""http://x"")",B,staging,2,-1.5,3.5,1.4,0.2,setosa,,1.235,,,`,
+        `2026-01-02T03:04:05.680Z,prediction,req-2,''quoted,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,,`,
+        `2026-01-02T03:04:05.681Z,prediction,req-3,'@SUM(A1),B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235,,,`,
         '',
       ].join('\n'),
     );
@@ -164,7 +165,7 @@ describe('LogWriter', () => {
     await log.close();
     const aside = `${file}.20260601T120000.000Z`;
     expect(events[0]).toEqual({ kind: 'rotated', reason: 'headerless', to: aside });
-    expect(readFileSync(aside, 'utf8')).toBe(`2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,\n`);
+    expect(readFileSync(aside, 'utf8')).toBe(`2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,,\n`);
     expect(readRows(file).map((r) => r.request_id)).toEqual(['req-1']);
   });
 
@@ -183,10 +184,10 @@ describe('LogWriter', () => {
     expect(readFileSync(file, 'utf8')).toBe(
       [
         HEADER.trimEnd(),
-        '2026-01-02T03:04:05.000Z,split,,,,,,,,,,,,,,0.25',
-        '2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,',
-        '2026-01-02T03:04:05.679Z,failure,req-1,user-1,B,staging,,5.1,3.5,1.4,0.2,,,12.346,PREDICTION_FAILED,',
-        '2026-01-02T03:04:05.680Z,shadow,req-0,user-0,,staging,2,5.1,3.5,1.4,0.2,versicolor,,0.812,,',
+        '2026-01-02T03:04:05.000Z,split,,,,,,,,,,,,,,0.25,',
+        '2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,,',
+        '2026-01-02T03:04:05.679Z,failure,req-1,user-1,B,staging,,5.1,3.5,1.4,0.2,,,12.346,PREDICTION_FAILED,,',
+        '2026-01-02T03:04:05.680Z,shadow,req-0,user-0,,staging,2,5.1,3.5,1.4,0.2,versicolor,,0.812,,,',
         '',
       ].join('\n'),
     );
@@ -214,7 +215,7 @@ describe('LogWriter', () => {
       { kind: 'opened', created: true, repairedBytes: torn.length },
     ]);
     expect(readFileSync(aside, 'utf8')).toBe(`${legacyLogColumns(config).join(',')}\n${oldRows.join('\n')}\n`);
-    expect(readFileSync(file, 'utf8')).toBe(`${HEADER}2026-01-02T03:04:05.679Z,prediction,req-1,user-1,B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235,,\n`);
+    expect(readFileSync(file, 'utf8')).toBe(`${HEADER}2026-01-02T03:04:05.679Z,prediction,req-1,user-1,B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235,,,\n`);
     const set = await openLogSet(file, { rotated: true });
     const entries: LogEntry[] = [];
     const report = await scanLog(set, schema, (entry) => entries.push(entry));
@@ -230,6 +231,36 @@ describe('LogWriter', () => {
     await again.close();
     expect(events.at(-1)).toEqual({ kind: 'opened', created: false, repairedBytes: 0 });
     expect(readdirSync(sub).sort()).toEqual(['predictions.csv', 'predictions.csv.20260601T120000.000Z']);
+  });
+
+  it('moves a log of the layout before probabilities (error_code and ab_split_b, no probabilities) aside too; the set reads both', async () => {
+    const sub = path.join(dir, 'upgrade-13');
+    mkdirSync(sub);
+    const file = path.join(sub, 'predictions.csv');
+    const header = olderLogColumns(config)[0]!;
+    expect(header.at(-1)).toBe('ab_split_b');
+    const oldRows = ['2026-01-02T03:04:05.000Z,split,,,,,,,,,,,,,,0.5', '2026-01-02T03:04:05.678Z,prediction,req-0,user-0,A,prod,1,5.1,3.5,1.4,0.2,setosa,,1.235,,'];
+    writeFileSync(file, `${header.join(',')}\n${oldRows.join('\n')}\n`);
+    const events: LogWriterEvent[] = [];
+    const log = await open(file, { now: () => Date.UTC(2026, 5, 1, 12), onEvent: (e) => events.push(e) });
+    await log.appendPrediction(record(1, { probabilities: [0.5, 0.25, 0.25] }));
+    await log.close();
+    const aside = `${file}.20260601T120000.000Z`;
+    expect(events).toEqual([
+      { kind: 'rotated', reason: 'upgrade', to: aside },
+      { kind: 'opened', created: true, repairedBytes: 0 },
+    ]);
+    expect(readFileSync(file, 'utf8')).toBe(`${HEADER}2026-01-02T03:04:05.679Z,prediction,req-1,user-1,B,staging,2,5.1,3.5,1.4,0.2,setosa,,1.235,,,0.5;0.25;0.25\n`);
+    const set = await openLogSet(file, { rotated: true });
+    const entries: LogEntry[] = [];
+    const report = await scanLog(set, schema, (entry) => entries.push(entry));
+    await set.close();
+    expect(entries.map((e) => [e.event, 'probabilities' in e ? e.probabilities : null])).toEqual([
+      ['split', null],
+      ['prediction', null],
+      ['prediction', [0.5, 0.25, 0.25]],
+    ]);
+    expect(report.malformedCount).toBe(0);
   });
 
   it('a header of another config in the older layout (features in another order) stays a config error', async () => {

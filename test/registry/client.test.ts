@@ -65,6 +65,10 @@ describe('MlflowClient: runs and artifacts', () => {
     expect((await client.listArtifacts(run.info.run_id, 'ab_report')).sort()).toEqual(['ab_report/a b.html', 'ab_report/report.json']);
     const text = await (await fetch(`${mlflow.uri}/get-artifact?path=ab_report/report.json&run_uuid=${run.info.run_id}`)).text();
     expect(text).toBe('{"decision":"continue"}\n');
+    // And back through the client; a file the run does not have is null.
+    expect(await client.downloadArtifact(run, 'ab_report/report.json')).toBe('{"decision":"continue"}\n');
+    expect(await client.downloadArtifact(run, 'ab_report/a b.html')).toBe('<p>x</p>');
+    expect(await client.downloadArtifact(run, 'calibration/holdout.json')).toBeNull();
   });
 
   it('refuses to upload to a run whose artifacts the server does not proxy', async () => {
@@ -73,6 +77,9 @@ describe('MlflowClient: runs and artifacts', () => {
     const local = { ...run, info: { ...run.info, artifact_uri: '/var/mlruns/1/abc/artifacts' } };
     await expect(client.uploadArtifact(local, 'x.json', '{}')).rejects.toThrow(
       `cannot upload x.json to run ${run.info.run_id}: expected an mlflow-artifacts:/ artifact URI (a server that proxies artifacts), got /var/mlruns/1/abc/artifacts`,
+    );
+    await expect(client.downloadArtifact(local, 'x.json')).rejects.toThrow(
+      `cannot download x.json from run ${run.info.run_id}: expected an mlflow-artifacts:/ artifact URI (a server that proxies artifacts), got /var/mlruns/1/abc/artifacts`,
     );
     await expect(client.createRun('999999', 'nowhere')).rejects.toBeInstanceOf(MlflowApiError);
   });

@@ -51,6 +51,8 @@ describe('POST /predict and POST /feedback', () => {
         prediction: 'setosa',
         label: 'setosa',
         latencyMs: expect.any(Number),
+        // The reply's probabilities, in dataset.classes order (setosa, versicolor, virginica).
+        probabilities: ['setosa', 'versicolor', 'virginica'].map((c) => stubPredict('1', [5.1, 3.5, 1.4, 0.2]).probabilities[c]),
       },
     ]);
     // The logged latency is Fastify's time for this request: inside the wall time the test saw, and the
@@ -214,7 +216,7 @@ describe('the split follows the YAML', () => {
     expect(response.json()).toEqual({
       error: {
         code: 'CONFIG_INVALID',
-        message: `the split was not written because the config file is invalid: ${router.configFile}: bogus_section: unknown key "bogus_section"; expected one of dataset, drift, training, mlflow, router, ab, airflow`,
+        message: `the split was not written because the config file is invalid: ${router.configFile}: bogus_section: unknown key "bogus_section"; expected one of dataset, drift, training, mlflow, router, ab, performance, airflow`,
       },
     });
     expect(router.config.current.router.ab_split_b).toBe(0);

@@ -142,6 +142,8 @@ describe('driftgate serve with real workers and MLflow models', () => {
       const sample = answers.get(row.request_id!)!;
       const a = answer(sample);
       expect([row.event, row.user_id, row.variant, row.model_alias, row.model_version, row.prediction]).toEqual(['prediction', sample.user, a.variant, a.alias, a.model_version, a.prediction]);
+      // The reply's class probabilities, in dataset.classes order, to 6 decimals.
+      expect(row.probabilities).toBe(mlflow.config.dataset.classes.map((c) => String(Math.round(a.probabilities[c]! * 1e6) / 1e6)).join(';'));
     }
     expect(new Set(rows.map((r) => r.request_id)).size).toBe(2000);
   }, 120_000);

@@ -12,6 +12,8 @@ import { shadowLatencyMs } from '../../src/router/shadow.js';
 import { FIXED_NOW, IRIS_ROW, predictBody, requestIdNo, testRouter, type TestRouter } from './build.js';
 import { stubPredict } from './stubs.js';
 
+const CLASSES = ['setosa', 'versicolor', 'virginica'];
+
 const JSON_TYPE = { 'content-type': 'application/json' };
 const ROW = [5.1, 3.5, 1.4, 0.2];
 const WATCH = (version: string, previous: string) => ({ 'driftgate.watch': JSON.stringify({ version, previous, started_at: '2026-05-06T07:00:00.000Z' }) });
@@ -58,6 +60,8 @@ describe('which requests are shadowed', () => {
         features: ROW,
         prediction: stubPredict('2', ROW).prediction,
         errorCode: null,
+        // The shadow model's own probabilities, in dataset.classes order.
+        probabilities: CLASSES.map((c) => stubPredict('2', ROW).probabilities[c]),
         latencyMs: expect.any(Number),
       })),
     );
@@ -155,7 +159,7 @@ describe('which version shadows prod', () => {
     expect(response.json()).toMatchObject({ variant: 'A', alias: 'prod', model_version: '3' });
     await settled(router);
     expect(router.sink.shadows).toEqual([
-      { ts: FIXED_NOW, requestId: requestIdNo(1), userId: 'u1', alias: 'previous_prod', version: '2', features: ROW, prediction: 'setosa', errorCode: null, latencyMs: expect.any(Number) },
+      { ts: FIXED_NOW, requestId: requestIdNo(1), userId: 'u1', alias: 'previous_prod', version: '2', features: ROW, prediction: 'setosa', errorCode: null, latencyMs: expect.any(Number), probabilities: CLASSES.map((c) => stubPredict('2', ROW).probabilities[c]) },
     ]);
     expect(await metrics(router, 'driftgate_router_shadow_share')).toEqual(['driftgate_router_shadow_share 1']);
     // ab.watch.share applies live, as router.shadow_share does: 0.5 shadows the requests whose id buckets below it.

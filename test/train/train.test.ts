@@ -7,6 +7,7 @@ import { DriftgateError } from '../../src/errors.js';
 import { ENVIRONMENTS, venvPython } from '../../src/python/bootstrap.js';
 import { registryState } from '../../src/registry/aliases.js';
 import { MlflowClient, type ModelVersion } from '../../src/registry/client.js';
+import { estimateAccuracy, learnCalibration } from '../../src/stats/cbpe.js';
 import { train, type TrainResult } from '../../src/train/train.js';
 import { lastJson, runCli } from '../helpers/cli.js';
 import { writeConfig } from '../helpers/config.js';
@@ -53,7 +54,7 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     expect(first.metrics.holdout.Accuracy).toBeGreaterThan(0.85);
     expect(await registryState(client, loadConfig(configWith({}), {}))).toEqual({ prod: '1', staging: null, previous: null, journal: null, watch: null });
 
-    const { run } = await mlflowApi<{ run: { info: { status: string }; data: { params: { key: string; value: string }[]; metrics: { key: string }[]; tags: { key: string; value: string }[] }; inputs: { dataset_inputs: { dataset: { name: string } }[] } } }>(
+    const { run } = await mlflowApi<{ run: { info: { status: string; artifact_uri: string }; data: { params: { key: string; value: string }[]; metrics: { key: string; value: number }[]; tags: { key: string; value: string }[] }; inputs: { dataset_inputs: { dataset: { name: string } }[] } } }>(
       mlflow.uri,
       'GET',
       'runs/get',
@@ -79,6 +80,27 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
       (await mlflowApi<{ files: { path: string }[] }>(mlflow.uri, 'GET', 'artifacts/list', { run_id: first.run_id, path: p })).files.map((f) => f.path).sort();
     expect(await listed('compare_models')).toEqual(['compare_models/leaderboard.csv', 'compare_models/leaderboard.html']);
     expect(await listed('plots')).toEqual(['plots/Confusion Matrix.png', 'plots/Feature Importance.png']);
+    // The held-out predictions with every class's probability: what `driftgate performance` calibrates on.
+    expect(await listed('calibration')).toEqual(['calibration/holdout.json']);
+    const root = /^mlflow-artifacts:\/+(.*)$/.exec(run.info.artifact_uri)![1];
+    const calibration = (await (await fetch(new URL(`/api/2.0/mlflow-artifacts/artifacts/${root}/calibration/holdout.json`, mlflow.uri))).json()) as {
+      format: string;
+      model: string;
+      classes: string[];
+      rows: { label: string; prediction: string; probabilities: number[] }[];
+    };
+    expect({ format: calibration.format, model: calibration.model, classes: calibration.classes }).toEqual({ format: 'driftgate.calibration/1', model: first.best_model, classes: ['setosa', 'versicolor', 'virginica'] });
+    // train_size 0.7 of 150 rows: 45 held out.
+    expect(calibration.rows).toHaveLength(45);
+    for (const row of calibration.rows) {
+      expect(calibration.classes).toContain(row.label);
+      expect(row.probabilities).toHaveLength(3);
+      expect(row.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      // The predicted class is the most probable one.
+      expect(row.probabilities[calibration.classes.indexOf(row.prediction)]).toBe(Math.max(...row.probabilities));
+    }
+    const heldOutAccuracy = calibration.rows.filter((r) => r.label === r.prediction).length / 45;
+    expect(heldOutAccuracy).toBeCloseTo(first.metrics.holdout.Accuracy!, 4);
 
     const version = (await client.getVersion(MODEL, '1'))!;
     const tags = Object.fromEntries((version.tags ?? []).map((t) => [t.key, t.value]));
@@ -87,6 +109,42 @@ describe('driftgate train (real PyCaret, real MLflow)', () => {
     expect(tags['driftgate.gate']).toBe('passed');
     expect(version.run_id).toBe(first.run_id);
   }, 240_000);
+
+  it('driftgate performance estimates version 1 from its calibration artifact, beside the realised accuracy', async () => {
+    // Three logged predictions of version 1 with the predicted class's probability 1.0, 0.6 and 0.2, two labelled.
+    const header = 'ts,event,request_id,user_id,variant,model_alias,model_version,sepal_length,sepal_width,petal_length,petal_width,prediction,label,latency_ms,error_code,ab_split_b,probabilities';
+    const rows = [
+      '2026-12-02T10:00:01.000Z,prediction,r1,u1,A,prod,1,5.1,3.5,1.4,0.2,setosa,setosa,2,,,1;0;0',
+      '2026-12-02T10:00:02.000Z,prediction,r2,u2,A,prod,1,6.0,2.9,4.5,1.5,versicolor,,2,,,0.1;0.6;0.3',
+      '2026-12-02T10:00:03.000Z,prediction,r3,u3,A,prod,1,6.3,2.8,5.1,1.5,virginica,,2,,,0.4;0.4;0.2',
+      '2026-12-02T10:00:04.000Z,feedback,r2,,,,,,,,,,virginica,,,,',
+    ];
+    const log = path.join(mlflow.dir, 'performance-log.csv');
+    writeFileSync(log, `${[header, ...rows].join('\n')}\n`);
+    const { exitCode, stdout, stderr } = await runCli(['performance', '--config', configWith({}), '--log', log, '--json']);
+    expect(stderr).toBe('');
+    expect(exitCode).toBe(0);
+    const result = lastJson(stdout) as { calibration: Record<string, { rows: number; holdout_accuracy: number }>; verdict: Record<string, unknown>; windows: Record<string, unknown>[] };
+
+    // The same estimate from the artifact itself, learned here.
+    const { run } = await mlflowApi<{ run: { info: { artifact_uri: string } } }>(mlflow.uri, 'GET', 'runs/get', { run_id: (await client.getVersion(MODEL, '1'))!.run_id });
+    const root = /^mlflow-artifacts:\/+(.*)$/.exec(run.info.artifact_uri)![1];
+    const file = (await (await fetch(new URL(`/api/2.0/mlflow-artifacts/artifacts/${root}/calibration/holdout.json`, mlflow.uri))).json()) as { classes: string[]; rows: { label: string; prediction: string; probabilities: number[] }[] };
+    const calibration = learnCalibration(file.rows.map((r) => ({ confidence: r.probabilities[file.classes.indexOf(r.prediction)]!, correct: r.label === r.prediction })));
+    const expected = estimateAccuracy(calibration, [1, 0.6, 0.2]);
+    expect(result.calibration).toEqual({ '1': { rows: 45, holdout_accuracy: calibration.accuracy } });
+    expect(result.windows).toEqual([
+      {
+        source: 'A', alias: 'prod', version: '1', start: '2026-12-02T00:00:00.000Z', end: '2026-12-03T00:00:00.000Z', n: 3, scored: 3,
+        estimated_accuracy: expected.estimate, standard_error: expected.standardError, labelled: 2, realised_accuracy: 0.5,
+      },
+    ]);
+    // performance.max_drop is off in the bundled config: the verdict reports, never decides.
+    expect(result.verdict).toEqual({
+      version: '1', window_start: '2026-12-02T00:00:00.000Z', estimated_accuracy: expected.estimate, holdout_accuracy: calibration.accuracy,
+      drop: calibration.accuracy - expected.estimate, max_drop: null, drop_detected: false,
+    });
+  }, 120_000);
 
   it('the registered model loads in the pinned environment and predicts Iris classes', async () => {
     const script = [

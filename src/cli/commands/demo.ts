@@ -186,6 +186,11 @@ const command: Command = {
         | { decision: string; reason: string; report_dir: string; variants: { A: { version: string; accuracy: number }; B: { version: string; accuracy: number } } }
         | undefined;
 
+      // Confidence-based performance estimation over the same traffic: each version's accuracy estimated
+      // from its logged probabilities, beside the accuracy its labels show.
+      type Window = { source: string; version: string; n: number; estimated_accuracy: number | null; standard_error: number | null; labelled: number; realised_accuracy: number | null };
+      const performance = ((await cli(['performance'])) as { windows: Window[] }).windows;
+
       step('summary');
       const state = await registryState(client, demo);
       const seconds = Math.round((Date.now() - started) / 1000);
@@ -199,6 +204,7 @@ const command: Command = {
         drift: { calm_share: calmDrift?.share_drifted ?? null, drifted_share: drift.share_drifted, report_dir: drift.report_dir },
         ab: evaluation ?? null,
         traffic_accuracy: abTraffic.accuracy,
+        performance,
         mlflow_ui: demo.mlflow.tracking_uri,
         status_page: `${url}/status`,
         airflow_ui: 'npm run airflow (then http://127.0.0.1:8080)',
@@ -212,6 +218,10 @@ const command: Command = {
         `  retrained:       v${retrained.version} (${retrained.best_model}, holdout accuracy ${pct(retrained.metrics.holdout.Accuracy)}) as staging`,
         `  A/B:             A v${evaluation?.variants.A.version} ${pct(evaluation?.variants.A.accuracy)} vs B v${evaluation?.variants.B.version} ${pct(evaluation?.variants.B.accuracy)}`,
         `  decision:        ${evaluation?.decision ?? 'n/a'}: ${evaluation?.reason ?? ''}`,
+        ...performance.map(
+          (w, i) =>
+            `  ${i === 0 ? 'performance:' : '            '}     ${w.source} v${w.version}: estimated ${pct(w.estimated_accuracy ?? undefined)}${w.standard_error === null ? '' : ` ± ${(w.standard_error * 100).toFixed(1)}`} from ${w.n} predictions, realised ${pct(w.realised_accuracy ?? undefined)} on ${w.labelled} labels`,
+        ),
         `  registry now:    prod v${state.prod}, staging ${state.staging ? `v${state.staging}` : 'none'}`,
         `  reports:         ${drift.report_dir}, ${evaluation?.report_dir ?? 'n/a'}`,
         `  MLflow UI:       ${demo.mlflow.tracking_uri}${mlflowStartedHere && !values['keep-running'] ? ' (stopped now; `npx driftgate mlflow start` to browse)' : ''}`,

@@ -1,4 +1,5 @@
 import { connectRegistry, registryState, VERSION_TAGS, versionTag } from '../../registry/index.js';
+import { textTable } from '../../report/index.js';
 import type { Command } from '../command.js';
 
 const command: Command = {
@@ -33,8 +34,7 @@ const command: Command = {
       r.tags[VERSION_TAGS.gate] ?? '-',
       r.tags[VERSION_TAGS.decision] ?? '-',
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-    const table = [header, ...lines].map((l) => l.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+    const table = textTable(header, lines);
     return {
       result: { model_name: config.mlflow.model_name, prod: aliases.prod, staging: aliases.staging, versions: rows },
       human: rows.length ? `${config.mlflow.model_name}\n${table}` : `${config.mlflow.model_name}: no versions registered yet`,

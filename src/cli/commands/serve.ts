@@ -59,7 +59,7 @@ function logEventLine(event: LogWriterEvent, file: string): string | null {
       return event.repairedBytes > 0 ? `cut a torn last row (${event.repairedBytes} bytes) off ${file}, left by a crash` : null;
     case 'rotated':
       if (event.reason === 'headerless') return `${file} held rows without a header (cut by an older copytruncate); moved it to ${event.to} and started a new file`;
-      if (event.reason === 'upgrade') return `${file} is in the log layout before error_code and ab_split_b; moved it to ${event.to} (still read with the log) and started a new file with the new header`;
+      if (event.reason === 'upgrade') return `${file} is in an earlier log layout (without some of the columns error_code, ab_split_b, probabilities); moved it to ${event.to} (still read with the log) and started a new file with the new header`;
       return `rotated the predictions log (${event.reason}): the rows so far are in ${event.to}`;
     case 'rotate_failed':
       return `could not rotate ${file} (${event.reason}); still writing to it`;

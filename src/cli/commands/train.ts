@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { train, type Trigger } from '../../train/train.js';
 import { stringOption, type Command } from '../command.js';
 
-const TRIGGERS: Trigger[] = ['drift', 'manual', 'schedule'];
+const TRIGGERS: Trigger[] = ['drift', 'performance', 'manual', 'schedule'];
 
 const command: Command = {
   summary: 'Retrain with PyCaret AutoML, log to MLflow, register, and point staging (or prod on a fresh install) at it',
@@ -14,7 +14,7 @@ const command: Command = {
     'reuses the version it registered instead of training again.',
   ].join('\n'),
   options: {
-    trigger: { type: 'string', valueName: 'KIND', description: 'why: drift, manual (default) or schedule' },
+    trigger: { type: 'string', valueName: 'KIND', description: 'why: drift, performance (an estimated accuracy drop), manual (default) or schedule' },
     'run-id': { type: 'string', valueName: 'ID', description: "the orchestrator's run id (Airflow's run_id), for idempotent retries" },
     'drift-report': { type: 'string', valueName: 'DIR', description: 'the drift report folder that triggered this run (logged as artifacts)' },
   },

@@ -5,7 +5,7 @@
  * with router.log_failure: serve, answered unlogged and counted.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { LogWriteError, type FailureRecord } from '../../prediction-log/index.js';
+import { classProbabilities, LogWriteError, type FailureRecord } from '../../prediction-log/index.js';
 import { assignVariant, type Variant } from '../assign.js';
 import type { RouterContext } from '../context.js';
 import { logUnavailable, RouterError } from '../errors.js';
@@ -102,6 +102,7 @@ export async function predictRoutes(app: FastifyInstance, context: RouterContext
         prediction: served.prediction,
         label,
         latencyMs,
+        probabilities: classProbabilities(served.probabilities, config.dataset.classes),
       });
       context.metrics.logRows.inc({ event: 'prediction' });
       logged = true;
