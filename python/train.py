@@ -139,11 +139,15 @@ def main(spec_path: str) -> int:
     if spec.get("orchestrator_run_id"):
         tags[names["orchestrator_run_id"]] = spec["orchestrator_run_id"]
 
+    # A SIGTERM between the run's creation and the `try` would exit past `end_run("FAILED")`, and MLflow's
+    # own atexit hook would then end the run FINISHED. So SIGTERM waits (blocked) until the `try` is entered.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     run = mlflow.start_run(run_name=f"train-{spec['trigger']}", tags=tags)
-    run_id = run.info.run_id
-    log(f"MLflow run {run_id} in experiment {spec['experiment']!r}")
-    print(f"DRIFTGATE_RUN_ID={run_id}", file=sys.stderr, flush=True)
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        run_id = run.info.run_id
+        log(f"MLflow run {run_id} in experiment {spec['experiment']!r}")
+        print(f"DRIFTGATE_RUN_ID={run_id}", file=sys.stderr, flush=True)
         setup_params = {
             "target": target,
             "train_size": spec["train_size"],
