@@ -25,6 +25,12 @@ const INTEGRATION = [
   'test/train/train.test.ts',
 ];
 
+/**
+ * The scale-out loop (test/scale): Airflow on Celery, Redis and PostgreSQL, MLflow on PostgreSQL and
+ * router replicas behind HAProxy. Last: it is the slowest, and needs the machine to itself.
+ */
+const SCALE = ['test/scale/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -32,7 +38,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION, sequence: { groupOrder: 0 } },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...INTEGRATION, ...SCALE], sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
@@ -44,6 +50,16 @@ export default defineConfig({
           // They share one MLflow server and the Python environments; one file at a time on 2 cores.
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'scale',
+          include: SCALE,
+          setupFiles: ['test/python-envs.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -51,7 +51,7 @@ export function passwordFile(home: string): string {
   return path.join(home, 'simple_auth_manager_passwords.json.generated');
 }
 
-function readPassword(home: string, user: string): string | null {
+export function readPassword(home: string, user: string): string | null {
   try {
     const value = (JSON.parse(readFileSync(passwordFile(home), 'utf8')) as Record<string, unknown>)[user];
     return typeof value === 'string' ? value : null;
@@ -60,15 +60,25 @@ function readPassword(home: string, user: string): string | null {
   }
 }
 
-async function healthy(url: string): Promise<boolean> {
+/** What the API server's health endpoint reports (the components it can see); null while it does not answer. */
+export interface Health {
+  metadatabase?: { status?: string };
+  scheduler?: { status?: string };
+  dag_processor?: { status?: string };
+}
+
+export async function apiHealth(url: string): Promise<Health | null> {
   try {
     const response = await fetch(new URL('/api/v2/monitor/health', url), { signal: AbortSignal.timeout(2000) });
-    if (!response.ok) return false;
-    const body = (await response.json()) as Record<string, { status?: string } | undefined>;
-    return body.metadatabase?.status === 'healthy' && body.scheduler?.status === 'healthy';
+    return response.ok ? ((await response.json()) as Health) : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+async function healthy(url: string): Promise<boolean> {
+  const health = await apiHealth(url);
+  return health?.metadatabase?.status === 'healthy' && health.scheduler?.status === 'healthy';
 }
 
 /** A component that outlived `airflow standalone` in its process group gets SIGKILL. */

@@ -20,7 +20,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   promote: { summary: "Make a version prod by an operator's choice (promote --version N)", load: async () => (await import('./commands/promote.js')).default },
   rollback: { summary: 'Restore the previous prod version', load: async () => (await import('./commands/rollback.js')).default },
   'generate-dag': { summary: 'Write the Airflow DAGs (drift monitor, A/B evaluation) from the config into dags/', load: async () => (await import('./commands/generate-dag.js')).default },
-  airflow: { summary: "Run the generated DAGs in Driftgate's own Airflow 3 (check, dags-test, standalone)", load: async () => (await import('./commands/airflow.js')).default },
+  airflow: { summary: "Run the generated DAGs in Driftgate's own Airflow 3 (check, dags-test, standalone; up, down, trigger on Celery)", load: async () => (await import('./commands/airflow.js')).default },
   demo: { summary: 'Run the whole loop on embedded defaults and print a summary', load: async () => (await import('./commands/demo.js')).default },
   config: { summary: 'Validate the config and print it resolved', load: async () => (await import('./commands/config.js')).default },
 };

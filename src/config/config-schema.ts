@@ -211,6 +211,25 @@ export const configSchema = object({
     retries: number({ integer: true, min: 0, max: 10, default: 1 }),
     retry_delay_s: number({ min: 0, default: 60 }),
     catchup: boolean({ default: false }),
+    /** `driftgate airflow up --profile celery`: the CeleryExecutor on PostgreSQL and Redis (README "Scaling out"). */
+    celery: object({
+      /** The metadata DB (SQLAlchemy URL); AIRFLOW__DATABASE__SQL_ALCHEMY_CONN in the environment wins (keep passwords there). */
+      database_url: string({ default: 'postgresql+psycopg2://postgres@127.0.0.1:5432/airflow' }),
+      /** The Celery broker; AIRFLOW__CELERY__BROKER_URL wins. */
+      broker_url: string({ default: 'redis://127.0.0.1:6379/0' }),
+      /** Celery's result store; nothing: `db+` and the database_url. AIRFLOW__CELERY__RESULT_BACKEND wins. */
+      result_backend: optional(string()),
+      /** `airflow celery worker` processes this host runs (0: the control components only). */
+      workers: number({ integer: true, min: 0, max: 32, default: 2 }),
+      /** Tasks each worker runs at once ([celery] worker_concurrency); training is CPU-heavy, keep it near the cores. */
+      worker_concurrency: number({ integer: true, min: 1, max: 256, default: 1 }),
+      api_host: string({ default: '127.0.0.1' }),
+      api_port: number({ integer: true, min: 1, max: 65_535, default: 8080 }),
+      /** Where workers reach the Execution API; nothing: http://api_host:api_port. */
+      base_url: optional(string()),
+      /** Worker i (from 0) serves its task logs on this port + i. */
+      log_server_port: number({ integer: true, min: 1, max: 65_000, default: 8793 }),
+    }),
   }),
 });
 

@@ -11,7 +11,7 @@ import type { Config } from '../config/index.js';
 import { DriftgateError, tail } from '../errors.js';
 import { childEnv } from '../process/child-env.js';
 import { ENVIRONMENTS, ensurePythonEnv, venvPython } from '../python/bootstrap.js';
-import { checkPid, pidRecord, readPidFile, removePidFile, writePidFile, type Expected, type PidCheck, type PidFile } from './pid-file.js';
+import { checkPid, pidRecord, readPidFile, removePidFile, writePidFile, type Expected, type PidCheck, type PidFile } from '../process/pid-file.js';
 
 export interface ServerStatus {
   uri: string;

@@ -32,6 +32,6 @@ describe('Airflow environment', () => {
     expect(env.stdout.split('\n').slice(0, 2)).toEqual([`export AIRFLOW_HOME='${path.join(dir, 'home')}'`, `export AIRFLOW__CORE__DAGS_FOLDER='${path.join(dir, 'dags')}'`]);
     const bad = await runCli(['airflow', 'fly']);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toBe('driftgate: airflow: expected check, dags-test, standalone or env, got "fly"\n');
+    expect(bad.stderr).toBe('driftgate: airflow: expected check, dags-test, standalone, env, up, down, status or trigger, got "fly"\n');
   });
 });

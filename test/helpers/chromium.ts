@@ -1,71 +1,19 @@
 /**
  * Headless Chromium for browser tests: Debian's `chromium` package, found on PATH (`chromium`, else
- * `chromium-browser`) or installed with apt-get when missing, and driven over the DevTools protocol
- * through Node's own WebSocket: no npm package downloads a browser. A machine that cannot get it
- * fails the test with what to do; it is never skipped.
+ * `chromium-browser`) or installed with apt-get when missing (debian.ts), and driven over the DevTools
+ * protocol through Node's own WebSocket: no npm package downloads a browser.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { ensureDebianProgram, tail } from './debian.js';
 
 const NAMES = ['chromium', 'chromium-browser'];
 
-/** The first `chromium` or `chromium-browser` on PATH, or null. */
-export function findChromium(searchPath = process.env.PATH ?? ''): string | null {
-  for (const name of NAMES) {
-    for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
-      const file = path.join(dir, name);
-      try {
-        accessSync(file, constants.X_OK);
-        return file;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null;
-}
-
-function tail(text: string, lines = 12): string {
-  return text.trim().split('\n').slice(-lines).join('\n');
-}
-
-/**
- * Chromium's path, installing Debian's package first when it is missing (as root; apt-get update only
- * when the install fails, e.g. on stale package lists). Throws, never skips, when it cannot be had.
- */
-export async function ensureChromium(log: (line: string) => void = (line) => void process.stderr.write(`${line}\n`)): Promise<string> {
-  const found = findChromium();
-  if (found) return found;
-  // Another apt-get (unattended upgrades, a parallel install) holds the lock for a while: wait for it.
-  const apt = (args: string[]) =>
-    execa('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env: { DEBIAN_FRONTEND: 'noninteractive' }, reject: false, all: true, timeout: 900_000 });
-  log('[chromium] not on PATH: apt-get install -y chromium');
-  let result = await apt(['install', '-y', 'chromium']);
-  let step = '`apt-get install -y chromium`';
-  if (result.exitCode !== 0) {
-    log(`[chromium] install failed (exit ${result.exitCode}); apt-get update, then again`);
-    const update = await apt(['update']);
-    step = update.exitCode === 0 ? '`apt-get install -y chromium` (also after apt-get update)' : '`apt-get install -y chromium`, and then `apt-get update`,';
-    result = update.exitCode === 0 ? await apt(['install', '-y', 'chromium']) : update;
-  }
-  const installed = findChromium();
-  if (result.exitCode !== 0 || !installed) {
-    throw new Error(
-      [
-        'headless Chromium is needed for the status page test and could not be had:',
-        `neither ${NAMES.join(' nor ')} is on PATH, and ${step} ${result.exitCode === 0 ? 'put none there' : `failed (exit ${result.exitCode ?? result.signal ?? 'unknown'}${result.timedOut ? ', timed out' : ''})`}.`,
-        'Install Debian\'s chromium package as root (DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) and run the test again.',
-        result.all ? `apt-get said:\n${tail(String(result.all))}` : '',
-      ]
-        .filter(Boolean)
-        .join('\n'),
-    );
-  }
-  log(`[chromium] installed ${installed}`);
-  return installed;
+/** Chromium's path, installing Debian's package first when it is missing. */
+export function ensureChromium(log?: (line: string) => void): Promise<string> {
+  return ensureDebianProgram('chromium', NAMES, 'the status page test', log);
 }
 
 type Json = Record<string, unknown>;

@@ -25,9 +25,9 @@ export function tempDir(prefix = 'driftgate-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Write the default config with `patch` merged in; paths stay pointed at the repo's data. */
-export function writeConfig(dir: string, patch: Tree = {}, name = 'driftgate.yaml'): string {
-  const base = parse(readFileSync(DEFAULT_CONFIG, 'utf8')) as Tree;
+/** Write the default config (or `baseFile`) with `patch` merged in; paths stay pointed at the repo's data. */
+export function writeConfig(dir: string, patch: Tree = {}, name = 'driftgate.yaml', baseFile = DEFAULT_CONFIG): string {
+  const base = parse(readFileSync(baseFile, 'utf8')) as Tree;
   const rooted = merge(base, {
     dataset: { reference: path.join(PROJECT_ROOT, 'data', 'iris.csv'), current: path.join(dir, 'iris-drifted.csv') },
     drift: { reports_dir: path.join(dir, 'reports', 'drift') },

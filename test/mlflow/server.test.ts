@@ -12,6 +12,7 @@ import { tempDir, writeConfig } from '../helpers/config.js';
 import { runCli } from '../helpers/cli.js';
 import { mlflowApi } from '../helpers/mlflow.js';
 import { freePort } from '../helpers/net.js';
+import { createDatabase } from '../helpers/postgres.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterAll(async () => {
@@ -120,14 +121,11 @@ describe('driftgate mlflow start|stop|status against a real server', () => {
   it('treats a non-loopback URI as external: nothing is started, status checks that server', async () => {
     // An external server backed by the machine's PostgreSQL, on 127.0.0.2 (loopback range, but not the embedded address).
     const port = await freePort('127.0.0.2');
-    const db = `driftgate_mlflow_test_${process.pid}`;
-    const psql = (sql: string) => spawn('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-c', sql], { stdio: 'ignore' });
-    await new Promise((resolve) => psql(`DROP DATABASE IF EXISTS ${db}`).on('exit', resolve));
-    await new Promise((resolve) => psql(`CREATE DATABASE ${db}`).on('exit', resolve));
-    cleanups.push(() => new Promise((resolve) => psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).on('exit', resolve)));
+    const db = await createDatabase(`driftgate_mlflow_test_${process.pid}`);
+    cleanups.push(() => db.drop());
     const artifacts = tempDir();
     const mlflowBin = path.join(path.dirname(venvPython(ENVIRONMENTS.train.venvDir)), 'mlflow');
-    const server = spawn(mlflowBin, ['server', '--host', '127.0.0.2', '--port', String(port), '--backend-store-uri', `postgresql://postgres@127.0.0.1:5432/${db}`, '--artifacts-destination', artifacts, '--workers', '1', '--allowed-hosts', `127.0.0.2:${port}`], {
+    const server = spawn(mlflowBin, ['server', '--host', '127.0.0.2', '--port', String(port), '--backend-store-uri', db.url, '--artifacts-destination', artifacts, '--workers', '1', '--allowed-hosts', `127.0.0.2:${port}`], {
       stdio: 'ignore',
       detached: true,
     });

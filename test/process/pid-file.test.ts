@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bootId, checkPid, PID_FORMAT, pidRecord, readPidFile, type PidRecord } from '../../src/mlflow/pid-file.js';
+import { bootId, checkPid, PID_FORMAT, pidRecord, readPidFile, type PidRecord } from '../../src/process/pid-file.js';
 import { ENVIRONMENTS, venvPython } from '../../src/python/bootstrap.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeConfig } from '../helpers/config.js';
@@ -119,6 +119,9 @@ describe('checkPid against real processes', () => {
       why: 'the pid file is in the old format (a bare pid), which cannot be verified',
       running: '"sleep 60"',
     });
+    // A server that retitles itself (program null): the boot and the start time decide alone.
+    expect(checkPid({ kind: 'record', record }, { program: null, marker: [] })).toEqual({ verdict: 'ours', pid: child.pid, groupLeader: false });
+    expect(checkPid({ kind: 'record', record: { ...record, start_ticks: '1' } }, { program: null, marker: [] })).toMatchObject({ verdict: 'other', why: `it started at tick ${startTicks(child.pid)}, the server at tick 1` });
     expect(stillRunning(child)).toBe(true);
     const gone = await deadPid();
     expect(checkPid({ kind: 'legacy', pid: gone }, { program: 'sleep', marker: [] })).toEqual({ verdict: 'dead', pid: gone });

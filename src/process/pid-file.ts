@@ -1,14 +1,15 @@
 /**
- * The embedded MLflow server's pid file, and the check that the pid it names is still that server.
+ * Pid files of the servers driftgate starts detached (the embedded MLflow server, the Airflow
+ * components of `airflow up`), and the check that the pid one names is still that server.
  * A pid alone proves nothing after a crash or a reboot: the number may belong to another program
  * by then, and `stop` signals a whole process group. So the file records the boot, the process's
  * start time and its command line, and nothing is signalled unless all three still match.
  */
 import { readFileSync, rmSync, statSync } from 'node:fs';
-import { DriftgateError } from '../errors.js';
+import { DriftgateError, type ErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 
-/** The format tag of the file's JSON; a file holding a bare number is the old format. */
+/** The format tag of the file's JSON (named for its first user, kept so old files still read); a file holding a bare number is the old format. */
 export const PID_FORMAT = 'driftgate-mlflow-pid/2';
 
 /** Linux's largest possible pid (PID_MAX_LIMIT); a bigger number is not a pid. */
@@ -21,7 +22,7 @@ export interface PidRecord {
   boot_id: string | null;
   /** /proc/<pid>/stat field 22, clock ticks after boot; null where there is no /proc. */
   start_ticks: string | null;
-  /** What was started (the mlflow program and its arguments), for people reading the file. */
+  /** What was started (the program and its arguments), for people reading the file. */
   argv: string[];
 }
 
@@ -44,7 +45,8 @@ export type PidCheck =
 
 /** What the server we started looks like in /proc/<pid>/cmdline: its program and arguments that name this state folder. */
 export interface Expected {
-  program: string;
+  /** null: the command line is not checked, for servers that retitle their processes (setproctitle); the boot and the start time still are. */
+  program: string | null;
   /** A contiguous run of arguments that must appear, e.g. ['--backend-store-uri', 'sqlite:///…/mlflow.db']. */
   marker: readonly string[];
 }
@@ -66,15 +68,26 @@ function validPid(text: string): number | null {
   return pid >= 2 && pid <= PID_MAX && pid !== process.pid ? pid : null;
 }
 
+/** Whose pid files these are, for the error a file that cannot be read gives. */
+export interface PidOwner {
+  code: ErrorCode;
+  /** "the MLflow pid file" */
+  name: string;
+  /** What to do, e.g. "fix the state folder's permissions (mlflow.state_dir)". */
+  fix: string;
+}
+
+const MLFLOW_OWNER: PidOwner = { code: 'MLFLOW_ERROR', name: 'the MLflow pid file', fix: "fix the state folder's permissions (mlflow.state_dir)" };
+
 /** Read the pid file; a folder or file we cannot read is an error that names it (never taken as "no server"). */
-export function readPidFile(file: string): PidFile {
+export function readPidFile(file: string, owner: PidOwner = MLFLOW_OWNER): PidFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'missing' };
-    throw new DriftgateError('MLFLOW_ERROR', `cannot read the MLflow pid file ${file}: ${code ?? String(error)}; fix the state folder's permissions (mlflow.state_dir)`, { cause: error });
+    throw new DriftgateError(owner.code, `cannot read ${owner.name} ${file}: ${code ?? String(error)}; ${owner.fix}`, { cause: error });
   }
   const trimmed = text.trim();
   const shown = trimmed.length > 60 ? `${JSON.stringify(trimmed.slice(0, 57))}...` : JSON.stringify(trimmed);
@@ -177,6 +190,7 @@ export function checkPid(pidFile: Exclude<PidFile, { kind: 'missing' | 'invalid'
   if (info.startTicks !== record.start_ticks) {
     return { verdict: 'other', pid, why: `it started at tick ${info.startTicks}, the server at tick ${record.start_ticks}`, running };
   }
+  if (expected.program === null) return { verdict: 'ours', pid, groupLeader: info.pgrp === pid };
   if (info.argv === null) return { verdict: 'unverifiable', pid, why: 'its command line cannot be read', running };
   if (!info.argv.includes(expected.program) || !hasRun(info.argv, expected.marker)) {
     return { verdict: 'other', pid, why: `its command line is not ${expected.program} ${expected.marker.join(' ')}`, running };
